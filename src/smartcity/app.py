@@ -1,0 +1,70 @@
+"""The application factory: one FastAPI app mounting every pillar's routers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import ORJSONResponse
+
+from smartcity import __version__
+from smartcity.hub import api as hub_api
+from smartcity.hub.jsonld import ContextRegistry
+from smartcity.hub.service import Hub
+from smartcity.hub.store import Store, open_store
+from smartcity.settings import Settings
+from smartcity.web import errors
+from smartcity.web.identity import IdentityMiddleware
+
+log = logging.getLogger(__name__)
+
+HOSTED_SUFFIX = "/ngsi-ld/v1/jsonldContexts/"
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
+    """Build the platform. A given ``store`` is used as is (and not closed by the app)."""
+    settings = settings or Settings.from_env()
+    owns_store = store is None
+    the_store = store if store is not None else open_store(settings.database_url)
+
+    def hosted(url: str) -> object | None:
+        if HOSTED_SUFFIX not in url:
+            return None
+        found = the_store.get_context(url.rsplit("/", 1)[-1])
+        if found is None:
+            return None
+        import orjson
+
+        return orjson.loads(found.body)
+
+    registry = ContextRegistry(fetch_timeout=settings.context_timeout, hosted=hosted)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        log.info("smartcity %s serving with %s", __version__, the_store.dialect.name)
+        yield
+        if owns_store:
+            the_store.close()
+
+    app = FastAPI(
+        title="smartcity: Ho Chi Minh City smart-city platform",
+        version=__version__,
+        description="The city's shared data hub (NGSI-LD context broker, ETSI GS CIM 009 v1.8) and its services.",
+        default_response_class=ORJSONResponse,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = the_store
+    app.state.contexts = registry
+    app.state.hub = Hub(the_store)
+    app.add_middleware(IdentityMiddleware)
+    errors.install(app)
+    app.include_router(hub_api.router())
+
+    @app.get("/health", tags=["platform"], summary="Liveness and version")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__, "database": the_store.dialect.name}
+
+    return app

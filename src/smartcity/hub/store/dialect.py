@@ -1,0 +1,114 @@
+"""What differs between SQLite and PostgreSQL SQL: JSON paths, regular expressions, lists, boxes.
+
+Every method returns an SQL fragment with ``?`` placeholders and the values to bind to them; the
+PostgreSQL backend turns ``?`` into psycopg's ``%s`` when it runs a statement.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+Fragment = tuple[str, list[Any]]
+
+
+class Dialect(Protocol):
+    name: str
+
+    def regex(self, expr: str) -> str:
+        """``expr`` matches the bound pattern."""
+        ...
+
+    def in_list(self, expr: str, values: list[Any]) -> Fragment:
+        """``expr`` is one of ``values`` (one bound parameter whatever the length)."""
+        ...
+
+    def json_exists(self, col: str, path: list[str]) -> Fragment: ...
+
+    def json_number(self, col: str, path: list[str]) -> Fragment:
+        """The number at ``path`` in the JSON column, NULL when it is not a number."""
+        ...
+
+    def json_text(self, col: str, path: list[str]) -> Fragment:
+        """The string at ``path``, NULL when it is not a string."""
+        ...
+
+    def json_bool(self, col: str, path: list[str], value: bool) -> Fragment: ...
+
+    def bbox_overlaps(self, alias: str, box: tuple[float, float, float, float]) -> Fragment:
+        """The attribute row ``alias`` (of table attrs) has a bounding box overlapping ``box`` (spatial index)."""
+        ...
+
+
+def _sqlite_path(path: list[str]) -> str:
+    return "$" + "".join('."' + key.replace('"', '\\"') + '"' for key in path)
+
+
+class SqliteDialect:
+    name = "sqlite"
+
+    def regex(self, expr: str) -> str:
+        return f"{expr} REGEXP ?"
+
+    def in_list(self, expr: str, values: list[Any]) -> Fragment:
+        import orjson
+
+        return f"{expr} IN (SELECT value FROM json_each(?))", [orjson.dumps(values).decode()]
+
+    def json_exists(self, col: str, path: list[str]) -> Fragment:
+        return f"json_type({col}, ?) IS NOT NULL", [_sqlite_path(path)]
+
+    def json_number(self, col: str, path: list[str]) -> Fragment:
+        p = _sqlite_path(path)
+        return f"(CASE WHEN json_type({col}, ?) IN ('integer', 'real') THEN json_extract({col}, ?) END)", [
+            p,
+            p,
+        ]
+
+    def json_text(self, col: str, path: list[str]) -> Fragment:
+        p = _sqlite_path(path)
+        return f"(CASE WHEN json_type({col}, ?) = 'text' THEN json_extract({col}, ?) END)", [p, p]
+
+    def json_bool(self, col: str, path: list[str], value: bool) -> Fragment:
+        return f"json_type({col}, ?) = ?", [_sqlite_path(path), "true" if value else "false"]
+
+    def bbox_overlaps(self, alias: str, box: tuple[float, float, float, float]) -> Fragment:
+        minx, miny, maxx, maxy = box
+        return (
+            f"{alias}.rid IN (SELECT id FROM attrs_geo WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)",
+            [maxx, minx, maxy, miny],
+        )
+
+
+class PostgresDialect:
+    name = "postgresql"
+
+    def regex(self, expr: str) -> str:
+        return f"{expr} ~ ?"
+
+    def in_list(self, expr: str, values: list[Any]) -> Fragment:
+        return f"{expr} = ANY(?)", [list(values)]
+
+    def json_exists(self, col: str, path: list[str]) -> Fragment:
+        return f"({col} #> ?::text[]) IS NOT NULL", [path]
+
+    def json_number(self, col: str, path: list[str]) -> Fragment:
+        return (
+            f"(CASE WHEN jsonb_typeof({col} #> ?::text[]) = 'number' THEN ({col} #>> ?::text[])::double precision END)",
+            [path, path],
+        )
+
+    def json_text(self, col: str, path: list[str]) -> Fragment:
+        return (
+            f"(CASE WHEN jsonb_typeof({col} #> ?::text[]) = 'string' THEN ({col} #>> ?::text[]) END)",
+            [path, path],
+        )
+
+    def json_bool(self, col: str, path: list[str], value: bool) -> Fragment:
+        return f"({col} #> ?::text[]) = ?::jsonb", [path, "true" if value else "false"]
+
+    def bbox_overlaps(self, alias: str, box: tuple[float, float, float, float]) -> Fragment:
+        minx, miny, maxx, maxy = box
+        return (
+            f"{alias}.bbox && box(point(?, ?), point(?, ?))",
+            [minx, miny, maxx, maxy],
+        )

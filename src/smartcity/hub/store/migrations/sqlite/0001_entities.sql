@@ -1,0 +1,49 @@
+-- NGSI-LD entities, one row per entity, one row per attribute instance.
+CREATE TABLE tenants (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    created_at  TEXT NOT NULL
+);
+
+CREATE TABLE entities (
+    pk          INTEGER PRIMARY KEY,
+    tenant_id   INTEGER NOT NULL REFERENCES tenants(id),
+    id          TEXT NOT NULL,
+    types       TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    modified_at TEXT NOT NULL,
+    UNIQUE (tenant_id, id)
+);
+
+CREATE TABLE entity_types (
+    tenant_id   INTEGER NOT NULL,
+    type        TEXT NOT NULL,
+    entity_pk   INTEGER NOT NULL REFERENCES entities(pk) ON DELETE CASCADE,
+    PRIMARY KEY (tenant_id, type, entity_pk)
+) WITHOUT ROWID;
+CREATE INDEX entity_types_entity ON entity_types (entity_pk);
+
+CREATE TABLE attrs (
+    rid         INTEGER PRIMARY KEY,
+    entity_pk   INTEGER NOT NULL REFERENCES entities(pk) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    dataset_id  TEXT NOT NULL DEFAULT '',
+    kind        TEXT NOT NULL,
+    vtype       TEXT NOT NULL,
+    num         REAL,
+    txt         TEXT,
+    doc         TEXT NOT NULL,
+    UNIQUE (entity_pk, name, dataset_id)
+);
+CREATE INDEX attrs_name_num ON attrs (name, num) WHERE num IS NOT NULL;
+CREATE INDEX attrs_name_txt ON attrs (name, txt) WHERE txt IS NOT NULL;
+CREATE INDEX attrs_name ON attrs (name, entity_pk);
+
+-- bounding boxes of GeoProperty instances; id = attrs.rid
+CREATE VIRTUAL TABLE attrs_geo USING rtree (id, minx, maxx, miny, maxy);
+
+CREATE TABLE jsonld_contexts (
+    id          TEXT PRIMARY KEY,
+    body        TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);

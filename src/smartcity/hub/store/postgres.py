@@ -1,0 +1,82 @@
+"""The production backend: PostgreSQL through psycopg 3 and a connection pool."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+
+import psycopg
+from psycopg import sql as pgsql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg_pool import ConnectionPool
+
+from smartcity.hub.store.base import Store
+from smartcity.hub.store.dialect import PostgresDialect
+from smartcity.hub.store.sql import Cursor, Db, to_pyformat
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=2048)
+def _pg(sql: str) -> str:
+    return to_pyformat(sql)
+
+
+class PostgresDb:
+    dialect = PostgresDialect()
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        return self.conn.execute(_pg(sql), params)  # type: ignore[arg-type]
+
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self.conn.cursor() as cur:
+            cur.executemany(_pg(sql), rows)  # type: ignore[arg-type]
+
+
+def ensure_database(url: str) -> None:
+    """Create the database named in ``url`` when it does not exist yet (needs the right to create it)."""
+    params = conninfo_to_dict(url)
+    name = str(params.get("dbname") or "postgres")
+    admin = make_conninfo(url, dbname="postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists is None:
+            conn.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(name)))
+            log.info("created PostgreSQL database %s", name)
+
+
+def drop_database(url: str) -> None:
+    params = conninfo_to_dict(url)
+    name = str(params.get("dbname"))
+    admin = make_conninfo(url, dbname="postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(name)))
+
+
+class PostgresStore(Store):
+    dialect = PostgresDialect()
+
+    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10) -> None:
+        super().__init__()
+        self.url = url
+        ensure_database(url)
+        self.pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+            url, min_size=min_size, max_size=max_size, open=True, kwargs={"autocommit": False}
+        )
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator[Db]:
+        with self.pool.connection() as conn, conn.transaction():
+            yield PostgresDb(conn)
+
+    def _lock_migrations(self, db: Db) -> None:
+        db.run("SELECT pg_advisory_xact_lock(?)", [0x5C17])
+
+    def close(self) -> None:
+        self.pool.close()

@@ -1,0 +1,129 @@
+"""The NGSI-LD query language compiled to SQL: every value is a bound parameter.
+
+A term on a plain attribute uses the indexed columns of ``attrs`` (``vtype``, ``num``, ``txt``); a term that
+goes into a sub-attribute (``a.b``) or a structured value (``a[k]``) reads the instance's JSON document.
+A term matches when any instance of the attribute matches (clause 4.9).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from smartcity.hub.qlang import (
+    And,
+    AttrPath,
+    Bool,
+    Comparison,
+    Date,
+    DateTime,
+    Exists,
+    Node,
+    Number,
+    Or,
+    Pattern,
+    Range,
+    Text,
+    Time,
+    Uri,
+    Value,
+    ValueList,
+)
+from smartcity.hub.store.dialect import Dialect, Fragment
+
+#: members of an attribute instance that a path may name after a ``.`` (not sub-attributes)
+META_MEMBERS = frozenset({"observedAt", "createdAt", "modifiedAt", "unitCode", "datasetId", "object"})
+
+_TEXTUAL = "('string', 'relationship', 'datetime')"
+_SQL_OPS = {"==": "=", "!=": "=", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
+
+
+def compile_q(node: Node, dialect: Dialect, entity_pk: str = "e.pk") -> Fragment:
+    """A boolean SQL expression over the entity row whose primary key is ``entity_pk``."""
+    if isinstance(node, And | Or):
+        parts = [compile_q(term, dialect, entity_pk) for term in node.terms]
+        joiner = " AND " if isinstance(node, And) else " OR "
+        return "(" + joiner.join(sql for sql, _ in parts) + ")", [p for _, params in parts for p in params]
+    if isinstance(node, Exists):
+        sql = f"{entity_pk} IN (SELECT entity_pk FROM attrs WHERE name = ?"
+        params: list[Any] = [node.path.attr]
+        if node.path.sub or node.path.keys:
+            ex_sql, ex_params = dialect.json_exists("doc", _doc_path(node.path))
+            sql += " AND " + ex_sql
+            params += ex_params
+        sql += ")"
+        return (f"NOT ({sql})" if node.negated else sql), params
+    if isinstance(node, Pattern):
+        target, t_params = _text_target(node.path, dialect)
+        pred = dialect.regex(target)
+        return _attr_term(node.path, pred, [*t_params, node.regex], negated=node.negated, entity_pk=entity_pk)
+    if isinstance(node, Comparison):
+        pred, params = _comparison(node, dialect)
+        return _attr_term(node.path, pred, params, negated=node.op == "!=", entity_pk=entity_pk)
+    raise TypeError(f"unknown query node {node!r}")
+
+
+def _attr_term(path: AttrPath, pred: str, params: list[Any], *, negated: bool, entity_pk: str) -> Fragment:
+    """The entity has an instance of the attribute whose value satisfies (or, negated, fails) ``pred``."""
+    cond = f"NOT COALESCE(({pred}), FALSE)" if negated else f"({pred})"
+    return f"{entity_pk} IN (SELECT entity_pk FROM attrs WHERE name = ? AND {cond})", [path.attr, *params]
+
+
+def _comparison(node: Comparison, dialect: Dialect) -> Fragment:
+    operand = node.operand
+    if isinstance(operand, ValueList):
+        parts = [_compare_value(node.path, "==", v, dialect) for v in operand.values]
+        return "(" + " OR ".join(s for s, _ in parts) + ")", [p for _, ps in parts for p in ps]
+    if isinstance(operand, Range):
+        low_sql, low_params = _compare_value(node.path, ">=", operand.low, dialect)
+        high_sql, high_params = _compare_value(node.path, "<=", operand.high, dialect)
+        return f"({low_sql} AND {high_sql})", low_params + high_params
+    return _compare_value(node.path, node.op, operand, dialect)
+
+
+def _compare_value(path: AttrPath, op: str, value: Value, dialect: Dialect) -> Fragment:
+    sql_op = _SQL_OPS[op]
+    plain = not path.sub and not path.keys
+    if isinstance(value, Bool):
+        if plain:
+            return f"vtype = 'boolean' AND num {sql_op} ?", [1.0 if value.value else 0.0]
+        sql, params = dialect.json_bool("doc", _value_path(path), value.value)
+        return sql, params
+    if isinstance(value, Number):
+        if plain:
+            return f"vtype = 'number' AND num {sql_op} ?", [value.value]
+        target, params = dialect.json_number("doc", _value_path(path))
+        return f"{target} {sql_op} ?", [*params, value.value]
+    if isinstance(value, Text | DateTime | Date | Time | Uri):
+        target, params = _text_target(path, dialect)
+        return f"{target} {sql_op} ?", [*params, value.value]
+    raise TypeError(f"unknown query value {value!r}")
+
+
+def _text_target(path: AttrPath, dialect: Dialect) -> Fragment:
+    """An SQL expression for the attribute's textual value (string, relationship object, date-time)."""
+    if not path.sub and not path.keys:
+        return f"(CASE WHEN vtype IN {_TEXTUAL} THEN txt END)", []
+    base = _doc_path(path)
+    if path.keys or (path.sub and path.sub[-1] in META_MEMBERS):
+        return dialect.json_text("doc", base)
+    value_sql, value_params = dialect.json_text("doc", [*base, "value"])
+    object_sql, object_params = dialect.json_text("doc", [*base, "object"])
+    typed_sql, typed_params = dialect.json_text("doc", [*base, "value", "@value"])
+    return f"COALESCE({value_sql}, {object_sql}, {typed_sql})", value_params + object_params + typed_params
+
+
+def _doc_path(path: AttrPath) -> list[str]:
+    """JSON path inside an instance document: sub-attributes, then keys into the value."""
+    parts = list(path.sub)
+    if path.keys:
+        if not parts or parts[-1] not in META_MEMBERS:
+            parts.append("value")
+        parts.extend(path.keys)
+    return parts
+
+
+def _value_path(path: AttrPath) -> list[str]:
+    base = _doc_path(path)
+    if path.keys or (path.sub and path.sub[-1] in META_MEMBERS):
+        return base
+    return [*base, "value"]

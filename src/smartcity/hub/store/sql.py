@@ -1,0 +1,429 @@
+"""Entity storage in SQL, shared by the SQLite and PostgreSQL backends.
+
+Every read and write goes through a :class:`TenantScope`; there is no way to reach an entity without one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import orjson
+
+from smartcity.hub import geo
+from smartcity.hub.model import GEOPROPERTY, Entity, Instance, dataset_of, index_values
+from smartcity.hub.query import EntityQuery
+from smartcity.hub.store.dialect import Dialect, Fragment
+from smartcity.hub.store.qsql import compile_q
+from smartcity.hub.typesel import AllOf, AnyOf, TypeExpr, TypeName
+
+
+class Cursor(Protocol):
+    """The part of a DB-API cursor the store uses (sqlite3 and psycopg both fit)."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def fetchone(self) -> Any: ...
+
+
+class Db(Protocol):
+    """One connection inside one transaction, with ``?`` placeholders."""
+
+    dialect: Dialect
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
+
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+
+class StoreConflict(Exception):
+    """A write collided with existing data (an entity that already exists)."""
+
+
+@dataclass(frozen=True)
+class TypeInfo:
+    type: str
+    entity_count: int
+    attributes: dict[str, set[str]]  # attribute IRI -> attribute kinds
+
+
+@dataclass(frozen=True)
+class AttributeInfo:
+    name: str
+    count: int
+    kinds: set[str]
+    types: set[str]
+
+
+class TenantScope(Protocol):
+    name: str
+
+    def read(self) -> AbstractContextManager[EntityReader]: ...
+
+    def write(self) -> AbstractContextManager[EntityWriter]: ...
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _type_sql(expr: TypeExpr, db: Db, tenant_id: int) -> Fragment:
+    if isinstance(expr, TypeName):
+        return (
+            "e.pk IN (SELECT entity_pk FROM entity_types WHERE tenant_id = ? AND type = ?)",
+            [tenant_id, expr.name],
+        )
+    if isinstance(expr, AnyOf) and all(isinstance(i, TypeName) for i in expr.items):
+        names = [i.name for i in expr.items if isinstance(i, TypeName)]
+        in_sql, in_params = db.dialect.in_list("type", names)
+        return (
+            f"e.pk IN (SELECT entity_pk FROM entity_types WHERE tenant_id = ? AND {in_sql})",
+            [tenant_id, *in_params],
+        )
+    parts = [_type_sql(i, db, tenant_id) for i in expr.items]
+    joiner = " AND " if isinstance(expr, AllOf) else " OR "
+    return "(" + joiner.join(s for s, _ in parts) + ")", [p for _, ps in parts for p in ps]
+
+
+class EntityReader:
+    """Reads of one tenant's entities inside one transaction."""
+
+    def __init__(self, db: Db, tenant_id: int) -> None:
+        self.db = db
+        self.tenant_id = tenant_id
+
+    # -- loading -----------------------------------------------------------------------------------
+
+    def get(self, entity_id: str) -> Entity | None:
+        return self.get_many([entity_id]).get(entity_id)
+
+    def get_many(self, ids: Sequence[str], *, lock: bool = False) -> dict[str, Entity]:
+        if not ids:
+            return {}
+        in_sql, in_params = self.db.dialect.in_list("id", list(ids))
+        suffix = " FOR UPDATE" if lock and self.db.dialect.name == "postgresql" else ""
+        rows = self.db.run(
+            f"SELECT pk, id, types, created_at, modified_at FROM entities WHERE tenant_id = ? AND {in_sql}{suffix}",
+            [self.tenant_id, *in_params],
+        ).fetchall()
+        return {e.id: e for e in self._hydrate(rows)}
+
+    def _hydrate(self, rows: list[Any]) -> list[Entity]:
+        """Entities from entity rows (pk, id, types, created, modified), with their attributes."""
+        if not rows:
+            return []
+        by_pk: dict[int, Entity] = {}
+        for pk, entity_id, types, created, modified in rows:
+            by_pk[pk] = Entity(entity_id, orjson.loads(types), {}, created, modified)
+        in_sql, in_params = self.db.dialect.in_list("entity_pk", list(by_pk))
+        doc = "doc::text" if self.db.dialect.name == "postgresql" else "doc"
+        for pk, name, doc_text in self.db.run(
+            f"SELECT entity_pk, name, {doc} FROM attrs WHERE {in_sql} ORDER BY rid", in_params
+        ).fetchall():
+            by_pk[pk].attrs.setdefault(name, []).append(orjson.loads(doc_text))
+        return list(by_pk.values())
+
+    def pk_of(self, entity_id: str) -> int | None:
+        row = self.db.run(
+            "SELECT pk FROM entities WHERE tenant_id = ? AND id = ?", [self.tenant_id, entity_id]
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    # -- queries -----------------------------------------------------------------------------------
+
+    def _where(self, query: EntityQuery) -> Fragment:
+        clauses = ["e.tenant_id = ?"]
+        params: list[Any] = [self.tenant_id]
+        if query.types is not None:
+            sql, p = _type_sql(query.types, self.db, self.tenant_id)
+            clauses.append(sql)
+            params += p
+        if query.ids is not None:
+            sql, p = self.db.dialect.in_list("e.id", list(query.ids))
+            clauses.append(sql)
+            params += p
+        if query.id_pattern is not None:
+            clauses.append(self.db.dialect.regex("e.id"))
+            params.append(query.id_pattern)
+        if query.attrs is not None:
+            sql, p = self.db.dialect.in_list("name", list(query.attrs))
+            clauses.append(f"e.pk IN (SELECT entity_pk FROM attrs WHERE {sql})")
+            params += p
+        if query.q is not None:
+            sql, p = compile_q(query.q, self.db.dialect)
+            clauses.append(sql)
+            params += p
+        if query.selectors:
+            alternatives: list[str] = []
+            for selector in query.selectors:
+                parts: list[str] = []
+                if selector.id is not None:
+                    parts.append("e.id = ?")
+                    params.append(selector.id)
+                if selector.id_pattern is not None:
+                    parts.append(self.db.dialect.regex("e.id"))
+                    params.append(selector.id_pattern)
+                if selector.types is not None:
+                    sql, p = _type_sql(selector.types, self.db, self.tenant_id)
+                    parts.append(sql)
+                    params += p
+                alternatives.append("(" + (" AND ".join(parts) or "1 = 1") + ")")
+            clauses.append("(" + " OR ".join(alternatives) + ")")
+        return " AND ".join(clauses), params
+
+    def query(self, query: EntityQuery) -> tuple[list[Entity], int | None]:
+        """One page of matching entities (in creation order) and, if asked, the total count."""
+        if query.geo is not None:
+            pks = self._geo_matches(query)
+            total = len(pks) if query.count else None
+            page = pks[query.offset : query.offset + query.limit]
+            if not page:
+                return [], total
+            in_sql, in_params = self.db.dialect.in_list("pk", page)
+            rows = self.db.run(
+                f"SELECT pk, id, types, created_at, modified_at FROM entities WHERE {in_sql} ORDER BY pk",
+                in_params,
+            ).fetchall()
+            return self._hydrate(rows), total
+        where, params = self._where(query)
+        total = None
+        if query.count:
+            total = int(self.db.run(f"SELECT count(*) FROM entities e WHERE {where}", params).fetchone()[0])
+        if query.limit == 0:
+            return [], total
+        rows = self.db.run(
+            f"SELECT e.pk, e.id, e.types, e.created_at, e.modified_at FROM entities e WHERE {where} "
+            "ORDER BY e.pk LIMIT ? OFFSET ?",
+            [*params, query.limit, query.offset],
+        ).fetchall()
+        return self._hydrate(rows), total
+
+    def _geo_matches(self, query: EntityQuery) -> list[int]:
+        """Primary keys of entities whose geoproperty satisfies the geo-query: index first, then exact."""
+        assert query.geo is not None
+        where, params = self._where(query)
+        geo_sql = "a.entity_pk = e.pk AND a.name = ? AND a.kind = ?"
+        geo_params: list[Any] = [query.geo.geoproperty, GEOPROPERTY]
+        box = query.geo.candidate_bbox()
+        if box is not None:
+            sql, p = self.db.dialect.bbox_overlaps("a", box)
+            geo_sql += " AND " + sql
+            geo_params += p
+        doc = "a.doc::text" if self.db.dialect.name == "postgresql" else "a.doc"
+        rows = self.db.run(
+            f"SELECT e.pk, {doc} FROM entities e JOIN attrs a ON {geo_sql} WHERE {where} ORDER BY e.pk",
+            [*geo_params, *params],
+        ).fetchall()
+        matched: list[int] = []
+        for pk, doc_text in rows:
+            if matched and matched[-1] == pk:
+                continue
+            try:
+                target = geo.parse_geojson(orjson.loads(doc_text)["value"])
+            except (geo.GeoError, KeyError):
+                continue
+            if query.geo.matches(target):
+                matched.append(pk)
+        return matched
+
+    def count(self, query: EntityQuery) -> int:
+        if query.geo is not None:
+            return len(self._geo_matches(query))
+        where, params = self._where(query)
+        return int(self.db.run(f"SELECT count(*) FROM entities e WHERE {where}", params).fetchone()[0])
+
+    def ids(self, query: EntityQuery) -> list[str]:
+        """Ids of every entity matching the query (no paging): for purge."""
+        if query.geo is not None:
+            pks = self._geo_matches(query)
+            if not pks:
+                return []
+            in_sql, in_params = self.db.dialect.in_list("pk", pks)
+            return [r[0] for r in self.db.run(f"SELECT id FROM entities WHERE {in_sql}", in_params).fetchall()]
+        where, params = self._where(query)
+        return [
+            r[0] for r in self.db.run(f"SELECT e.id FROM entities e WHERE {where} ORDER BY e.pk", params).fetchall()
+        ]
+
+    # -- discovery ---------------------------------------------------------------------------------
+
+    def type_names(self) -> list[str]:
+        rows = self.db.run(
+            "SELECT DISTINCT type FROM entity_types WHERE tenant_id = ? ORDER BY type", [self.tenant_id]
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def type_info(self, type_names: Sequence[str] | None = None) -> list[TypeInfo]:
+        """Entity counts and attribute kinds per type (all types, or the named ones)."""
+        params: list[Any] = [self.tenant_id]
+        filt = ""
+        if type_names is not None:
+            sql, p = self.db.dialect.in_list("t.type", list(type_names))
+            filt = " AND " + sql
+            params += p
+        counts = {
+            r[0]: int(r[1])
+            for r in self.db.run(
+                f"SELECT t.type, count(*) FROM entity_types t WHERE t.tenant_id = ?{filt} GROUP BY t.type",
+                params,
+            ).fetchall()
+        }
+        attrs: dict[str, dict[str, set[str]]] = {t: {} for t in counts}
+        for type_name, attr, kind in self.db.run(
+            "SELECT DISTINCT t.type, a.name, a.kind FROM entity_types t JOIN attrs a ON a.entity_pk = t.entity_pk "
+            f"WHERE t.tenant_id = ?{filt}",
+            params,
+        ).fetchall():
+            attrs[type_name].setdefault(attr, set()).add(kind)
+        return [TypeInfo(t, counts[t], attrs[t]) for t in sorted(counts)]
+
+    def attribute_info(self, names: Sequence[str] | None = None) -> list[AttributeInfo]:
+        params: list[Any] = [self.tenant_id]
+        filt = ""
+        if names is not None:
+            sql, p = self.db.dialect.in_list("a.name", list(names))
+            filt = " AND " + sql
+            params += p
+        info: dict[str, AttributeInfo] = {}
+        for name, kind, count in self.db.run(
+            "SELECT a.name, a.kind, count(*) FROM attrs a JOIN entities e ON e.pk = a.entity_pk "
+            f"WHERE e.tenant_id = ?{filt} GROUP BY a.name, a.kind",
+            params,
+        ).fetchall():
+            item = info.setdefault(name, AttributeInfo(name, 0, set(), set()))
+            info[name] = AttributeInfo(name, item.count + int(count), item.kinds | {kind}, item.types)
+        for name, type_name in self.db.run(
+            "SELECT DISTINCT a.name, t.type FROM attrs a JOIN entity_types t ON t.entity_pk = a.entity_pk "
+            f"WHERE t.tenant_id = ?{filt}",
+            params,
+        ).fetchall():
+            if name in info:
+                info[name].types.add(type_name)
+        return [info[n] for n in sorted(info)]
+
+
+class EntityWriter(EntityReader):
+    """Writes of one tenant's entities inside one transaction."""
+
+    def insert(self, entity: Entity) -> None:
+        if self.pk_of(entity.id) is not None:
+            raise StoreConflict(entity.id)
+        pk = self._insert_row(entity)
+        self.db.many(
+            "INSERT INTO entity_types (tenant_id, type, entity_pk) VALUES (?, ?, ?)",
+            [(self.tenant_id, t, pk) for t in entity.types],
+        )
+        for name, instances in entity.attrs.items():
+            for inst in instances:
+                self._put_attr(pk, name, inst)
+
+    def _insert_row(self, entity: Entity) -> int:
+        row = self.db.run(
+            "INSERT INTO entities (tenant_id, id, types, created_at, modified_at) VALUES (?, ?, ?, ?, ?) RETURNING pk",
+            [self.tenant_id, entity.id, _dumps(entity.types), entity.created_at, entity.modified_at],
+        ).fetchone()
+        return int(row[0])
+
+    def save(self, before: Entity, after: Entity) -> None:
+        """Store ``after`` in place of ``before``, writing only what changed."""
+        pk = self.pk_of(before.id)
+        if pk is None:
+            raise StoreConflict(before.id)
+        self.db.run(
+            "UPDATE entities SET types = ?, modified_at = ? WHERE pk = ?",
+            [_dumps(after.types), after.modified_at, pk],
+        )
+        if before.types != after.types:
+            self.db.run("DELETE FROM entity_types WHERE entity_pk = ?", [pk])
+            self.db.many(
+                "INSERT INTO entity_types (tenant_id, type, entity_pk) VALUES (?, ?, ?)",
+                [(self.tenant_id, t, pk) for t in after.types],
+            )
+        old = _by_key(before)
+        new = _by_key(after)
+        for key, inst in new.items():
+            previous = old.get(key)
+            if previous != inst:
+                was_geo = previous is not None and previous.get("type") == GEOPROPERTY
+                self._put_attr(pk, key[0], inst, was_geo=was_geo)
+        for key, inst in old.items():
+            if key not in new:
+                self._drop_attr(pk, key[0], key[1] or "", inst.get("type") == GEOPROPERTY)
+
+    def delete(self, entity: Entity) -> None:
+        pk = self.pk_of(entity.id)
+        if pk is None:
+            return
+        if self.db.dialect.name == "sqlite":
+            self.db.run(
+                "DELETE FROM attrs_geo WHERE id IN (SELECT rid FROM attrs WHERE entity_pk = ? AND kind = ?)",
+                [pk, GEOPROPERTY],
+            )
+        self.db.run("DELETE FROM attrs WHERE entity_pk = ?", [pk])
+        self.db.run("DELETE FROM entity_types WHERE entity_pk = ?", [pk])
+        self.db.run("DELETE FROM entities WHERE pk = ?", [pk])
+
+    def _put_attr(self, pk: int, name: str, inst: Instance, *, was_geo: bool = False) -> None:
+        vtype, num, txt = index_values(inst)
+        kind = str(inst.get("type", "Property"))
+        dataset = dataset_of(inst) or ""
+        doc = _dumps(inst)
+        is_geo = kind == GEOPROPERTY
+        box = None
+        if is_geo:
+            try:
+                box = geo.bbox(geo.parse_geojson(inst.get("value")))
+            except geo.GeoError:
+                box = None
+        if self.db.dialect.name == "postgresql":
+            bbox_sql = "box(point(?, ?), point(?, ?))" if box else "NULL"
+            box_params = [box[0], box[1], box[2], box[3]] if box else []
+            self.db.run(
+                "INSERT INTO attrs (entity_pk, name, dataset_id, kind, vtype, num, txt, doc, bbox) "
+                f"VALUES (?, ?, ?, ?, ?, ?, ?, ?::jsonb, {bbox_sql}) "
+                "ON CONFLICT (entity_pk, name, dataset_id) DO UPDATE SET kind = excluded.kind, "
+                "vtype = excluded.vtype, num = excluded.num, txt = excluded.txt, doc = excluded.doc, "
+                "bbox = excluded.bbox",
+                [pk, name, dataset, kind, vtype, num, txt, doc, *box_params],
+            )
+            return
+        rid = self.db.run(
+            "INSERT INTO attrs (entity_pk, name, dataset_id, kind, vtype, num, txt, doc) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (entity_pk, name, dataset_id) DO UPDATE SET kind = excluded.kind, "
+            "vtype = excluded.vtype, num = excluded.num, txt = excluded.txt, doc = excluded.doc RETURNING rid",
+            [pk, name, dataset, kind, vtype, num, txt, doc],
+        ).fetchone()[0]
+        if box is not None:
+            self.db.run(
+                "INSERT OR REPLACE INTO attrs_geo (id, minx, maxx, miny, maxy) VALUES (?, ?, ?, ?, ?)",
+                [rid, box[0], box[2], box[1], box[3]],
+            )
+        elif was_geo:
+            self.db.run("DELETE FROM attrs_geo WHERE id = ?", [rid])
+
+    def _drop_attr(self, pk: int, name: str, dataset: str, is_geo: bool) -> None:
+        if is_geo and self.db.dialect.name == "sqlite":
+            self.db.run(
+                "DELETE FROM attrs_geo WHERE id IN (SELECT rid FROM attrs WHERE entity_pk = ? AND name = ? "
+                "AND dataset_id = ?)",
+                [pk, name, dataset],
+            )
+        self.db.run("DELETE FROM attrs WHERE entity_pk = ? AND name = ? AND dataset_id = ?", [pk, name, dataset])
+
+
+def _by_key(entity: Entity) -> dict[tuple[str, str | None], Instance]:
+    return {(name, dataset_of(inst)): inst for name, insts in entity.attrs.items() for inst in insts}
+
+
+_PLACEHOLDER = re.compile(r"\?")
+
+
+def to_pyformat(sql: str) -> str:
+    """``?`` placeholders as psycopg's ``%s`` (the SQL text holds no literal ``?`` or ``%``)."""
+    return _PLACEHOLDER.sub("%s", sql)

@@ -1,0 +1,82 @@
+"""Settings, read once at start-up from the environment and the command line.
+
+| variable                      | CLI flag        | default                          |
+|-------------------------------|-----------------|----------------------------------|
+| SMARTCITY_HOST                | --host          | 127.0.0.1                        |
+| SMARTCITY_PORT                | --port          | 8080                             |
+| SMARTCITY_DATABASE_URL        | --database      | sqlite:///./var/smartcity.db     |
+| SMARTCITY_CONTEXT_TIMEOUT     |                 | 2.0 (seconds, remote @context)   |
+| SMARTCITY_MAX_BODY_BYTES      |                 | 8388608 (8 MiB)                  |
+| SMARTCITY_LOG_LEVEL           | --log-level     | INFO                             |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+DEFAULT_DATABASE_URL = "sqlite:///./var/smartcity.db"
+
+
+class SettingsError(ValueError):
+    """A setting has a value the platform cannot use; raised at start-up, never later."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    database_url: str = DEFAULT_DATABASE_URL
+    context_timeout: float = 2.0
+    max_body_bytes: int = 8 * 1024 * 1024
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from the environment, then explicit overrides (CLI flags) that are not None."""
+        env = os.environ if env is None else env
+        base = cls(
+            host=env.get("SMARTCITY_HOST", cls.host),
+            port=_int(env, "SMARTCITY_PORT", cls.port),
+            database_url=env.get("SMARTCITY_DATABASE_URL", cls.database_url),
+            context_timeout=_float(env, "SMARTCITY_CONTEXT_TIMEOUT", cls.context_timeout),
+            max_body_bytes=_int(env, "SMARTCITY_MAX_BODY_BYTES", cls.max_body_bytes),
+            log_level=env.get("SMARTCITY_LOG_LEVEL", cls.log_level).upper(),
+        )
+        chosen = {k: v for k, v in overrides.items() if v is not None}
+        settings = replace(base, **chosen)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if not (self.database_url.startswith("sqlite:///") or self.database_url.startswith("postgresql://")):
+            raise SettingsError(
+                f"unsupported database URL {self.database_url!r}: use sqlite:///path/file.db "
+                "or postgresql://user@host:port/db"
+            )
+        if not 0 < self.port < 65536:
+            raise SettingsError(f"port {self.port} is out of range")
+        if self.context_timeout <= 0 or self.context_timeout > 2.0:
+            raise SettingsError("SMARTCITY_CONTEXT_TIMEOUT must be in (0, 2] seconds")
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be an integer, not {raw!r}") from exc
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number, not {raw!r}") from exc
