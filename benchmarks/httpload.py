@@ -47,8 +47,9 @@ class Connection:
     async def open(self) -> None:
         self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
 
-    async def send(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
-                   ) -> tuple[int, bytes, dict[str, str]]:
+    async def send(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes, dict[str, str]]:
         assert self.reader is not None and self.writer is not None
         lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Content-Length: {len(body)}"]
         for key, value in (headers or {}).items():
@@ -71,8 +72,14 @@ class Connection:
             self.writer.close()
 
 
-async def run(host: str, port: int, requests: Sequence[Request], *, concurrency: int,
-              check: Callable[[int], bool] = lambda s: s < 300) -> Result:
+async def run(
+    host: str,
+    port: int,
+    requests: Sequence[Request],
+    *,
+    concurrency: int,
+    check: Callable[[int], bool] = lambda s: s < 300,
+) -> Result:
     """Send every request over ``concurrency`` keep-alive connections; latency per request."""
     queue: asyncio.Queue[Request] = asyncio.Queue()
     for item in requests:

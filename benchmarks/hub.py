@@ -27,7 +27,7 @@ from pathlib import Path
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from httpload import Result, run  # noqa: E402
+from httpload import run
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_BASE = os.environ.get("SMARTCITY_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
@@ -47,7 +47,9 @@ def server(database: str) -> Iterator[int]:
     env = {**os.environ, "SMARTCITY_LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "smartcity", "serve", "--port", str(port), "--database", database],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
     )
     try:
         deadline = time.time() + 30
@@ -71,8 +73,12 @@ def station(i: int, rng: random.Random, prefix: str = "urn:ngsi-ld:AirQualityObs
     return {
         "id": f"{prefix}-{i}",
         "type": "AirQualityObserved",
-        "pm25": {"type": "Property", "value": round(rng.uniform(0, 250), 2), "unitCode": "GQ",
-                 "observedAt": "2026-11-24T08:00:00Z"},
+        "pm25": {
+            "type": "Property",
+            "value": round(rng.uniform(0, 250), 2),
+            "unitCode": "GQ",
+            "observedAt": "2026-11-24T08:00:00Z",
+        },
         "temperature": {"type": "Property", "value": round(rng.uniform(24, 36), 1), "unitCode": "CEL"},
         "name": {"type": "Property", "value": f"sensor {i}"},
         "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [lon, lat]}},
@@ -93,8 +99,10 @@ async def bench_backend(name: str, database: str, n_entities: int, n_creates: in
     rows: list[tuple[str, str, str]] = []
     with server(database) as port:
         # single creates
-        creates = [("POST", "/ngsi-ld/v1/entities", orjson.dumps(station(i, rng, "urn:ngsi-ld:Single:s")),
-                    JSON_HEADERS) for i in range(n_creates)]
+        creates = [
+            ("POST", "/ngsi-ld/v1/entities", orjson.dumps(station(i, rng, "urn:ngsi-ld:Single:s")), JSON_HEADERS)
+            for i in range(n_creates)
+        ]
         print(f"[{name}] {n_creates} single creates ...", flush=True)
         res = await run("127.0.0.1", port, creates, concurrency=16)
         rows.append(("single-entity creates /s", f"{res.rate:,.0f}", ">= 2,000"))
@@ -109,8 +117,10 @@ async def bench_backend(name: str, database: str, n_entities: int, n_creates: in
         rows.append(("batch upsert entities /s", f"{res.rate * 1000:,.0f}", ">= 30,000"))
 
         # GET by id
-        gets = [("GET", f"/ngsi-ld/v1/entities/urn:ngsi-ld:AirQualityObserved:bench-{rng.randrange(n_entities)}",
-                 b"", {}) for _ in range(n_reads)]
+        gets = [
+            ("GET", f"/ngsi-ld/v1/entities/urn:ngsi-ld:AirQualityObserved:bench-{rng.randrange(n_entities)}", b"", {})
+            for _ in range(n_reads)
+        ]
         res = await run("127.0.0.1", port, gets, concurrency=1)
         rows.append(("GET by id p50 / p95 ms", f"{res.p50:.2f} / {res.pct(95):.2f}", ""))
 
@@ -118,21 +128,32 @@ async def bench_backend(name: str, database: str, n_entities: int, n_creates: in
         queries = []
         for _ in range(n_reads):
             low = rng.uniform(0, 240)
-            queries.append(("GET", f"/ngsi-ld/v1/entities?type=AirQualityObserved&q=pm25%3E{low:.1f};pm25%3C"
-                                   f"{low + 2:.1f}&limit=20", b"", {}))
+            queries.append(
+                (
+                    "GET",
+                    f"/ngsi-ld/v1/entities?type=AirQualityObserved&q=pm25%3E{low:.1f};pm25%3C{low + 2:.1f}&limit=20",
+                    b"",
+                    {},
+                )
+            )
         res = await run("127.0.0.1", port, queries, concurrency=1)
-        rows.append((f"type+q query p50 / p95 ms ({n_entities:,})", f"{res.p50:.2f} / {res.pct(95):.2f}",
-                     "p95 <= 20"))
+        rows.append((f"type+q query p50 / p95 ms ({n_entities:,})", f"{res.p50:.2f} / {res.pct(95):.2f}", "p95 <= 20"))
 
         # near
         geos = []
         for _ in range(n_reads):
             lon, lat = rng.uniform(HCMC[0], HCMC[2]), rng.uniform(HCMC[1], HCMC[3])
-            geos.append(("GET", "/ngsi-ld/v1/entities?type=AirQualityObserved&georel=near;maxDistance==500"
-                                f"&geometry=Point&coordinates=%5B{lon:.5f},{lat:.5f}%5D&limit=20", b"", {}))
+            geos.append(
+                (
+                    "GET",
+                    "/ngsi-ld/v1/entities?type=AirQualityObserved&georel=near;maxDistance==500"
+                    f"&geometry=Point&coordinates=%5B{lon:.5f},{lat:.5f}%5D&limit=20",
+                    b"",
+                    {},
+                )
+            )
         res = await run("127.0.0.1", port, geos, concurrency=1)
-        rows.append((f"near 500 m p50 / p95 ms ({n_entities:,})", f"{res.p50:.2f} / {res.pct(95):.2f}",
-                     "p95 <= 20"))
+        rows.append((f"near 500 m p50 / p95 ms ({n_entities:,})", f"{res.p50:.2f} / {res.pct(95):.2f}", "p95 <= 20"))
 
     rows.append(("raw store inserts /s", f"{raw_insert_rate(database, n_entities):,.0f}", ""))
     table(f"hub benchmark: {name} ({n_entities:,} entities)", rows)
@@ -156,7 +177,7 @@ def raw_insert_rate(database: str, n: int) -> float:
     t0 = time.perf_counter()
     for start in range(0, n, 1000):
         with scope.write() as w:
-            for e in entities[start:start + 1000]:
+            for e in entities[start : start + 1000]:
                 w.insert(e)
     rate = n / (time.perf_counter() - t0)
     store.close()

@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import orjson
 from fastapi import FastAPI
 from fastapi.responses import ORJSONResponse
 
@@ -35,9 +36,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         found = the_store.get_context(url.rsplit("/", 1)[-1])
         if found is None:
             return None
-        import orjson
-
-        return orjson.loads(found.body)
+        document: object = orjson.loads(found.body)
+        return document
 
     registry = ContextRegistry(fetch_timeout=settings.context_timeout, hosted=hosted)
 

@@ -82,6 +82,7 @@ def test_public_api() -> None:
         "GeoQuery",
         "to_geojson",
         "bbox",
+        "geojson_bbox",
         "haversine_m",
     }
     assert GEOMETRY_TYPES == (

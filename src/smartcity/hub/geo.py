@@ -54,6 +54,7 @@ __all__ = [
     "GeoQuery",
     "Georel",
     "bbox",
+    "geojson_bbox",
     "haversine_m",
     "parse_geojson",
     "parse_georel",
@@ -311,6 +312,35 @@ def bbox(geom: BaseGeometry) -> BBox:
         raise GeoError("an empty geometry has no bounding box")
     minx, miny, maxx, maxy = geom.bounds
     return (float(minx), float(miny), float(maxx), float(maxy))
+
+
+def geojson_bbox(obj: object) -> BBox | None:
+    """Bounding box of an already-validated GeoJSON geometry, read from its coordinates without shapely.
+
+    Cheap enough for the write path; None when there are no positions.
+    """
+    minx = miny = math.inf
+    maxx = maxy = -math.inf
+    stack: list[object] = []
+    if isinstance(obj, dict):
+        stack.append(obj.get("coordinates"))
+        stack.extend(g for g in obj.get("geometries") or [] if isinstance(g, dict))
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.append(item.get("coordinates"))
+            stack.extend(g for g in item.get("geometries") or [] if isinstance(g, dict))
+        elif isinstance(item, list) and item:
+            first = item[0]
+            if isinstance(first, int | float) and not isinstance(first, bool) and len(item) >= 2:
+                x, y = float(first), float(item[1])
+                minx, maxx = min(minx, x), max(maxx, x)
+                miny, maxy = min(miny, y), max(maxy, y)
+            else:
+                stack.extend(item)
+    if minx == math.inf:
+        return None
+    return (minx, miny, maxx, maxy)
 
 
 def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:

@@ -210,14 +210,16 @@ class Hub:
             good = _sort_out(items, result)
             existing = w.get_many([e.id for e in good])
             seen: set[str] = set()
+            fresh: list[Entity] = []
             for entity in good:
                 if entity.id in existing or entity.id in seen:
                     result.errors.append((entity.id, AlreadyExists(f"entity {entity.id} already exists")))
                     continue
                 seen.add(entity.id)
-                w.insert(_stamp_new(entity, now))
+                fresh.append(_stamp_new(entity, now))
                 result.success.append(entity.id)
                 result.created.append(entity.id)
+            w.insert_many(fresh)
         return result
 
     def batch_upsert(self, tenant: str | None, items: Sequence[BatchItem], *, update: bool = False) -> BatchResult:
@@ -226,11 +228,17 @@ class Hub:
         with self.store.tenant(tenant, create=True).write() as w:
             good = _sort_out(items, result)
             existing = w.get_many([e.id for e in good], lock=True)
+            fresh: dict[str, Entity] = {}
             for entity in good:
                 before = existing.get(entity.id)
-                if before is None:
-                    w.insert(_stamp_new(entity, now))
-                    existing[entity.id] = entity
+                if before is None and entity.id in fresh:
+                    # the same id twice in one batch: applied as a second upsert would be
+                    if update:
+                        _append(fresh[entity.id], entity.attrs, no_overwrite=False, now=now)
+                    else:
+                        _replace(fresh[entity.id], entity, now)
+                elif before is None:
+                    fresh[entity.id] = _stamp_new(entity, now)
                     result.created.append(entity.id)
                 else:
                     after = before.copy()
@@ -243,6 +251,7 @@ class Hub:
                     w.save(before, after)
                     existing[entity.id] = after
                 result.success.append(entity.id)
+            w.insert_many(list(fresh.values()))
         return result
 
     def batch_update(

@@ -7,6 +7,7 @@ import uuid
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from smartcity.hub.api import paths as _paths  # noqa: F401 - registers {typeName:term}, {attrId:term}
 from smartcity.hub.api.negotiation import hub_of, read_request
 from smartcity.hub.api.responses import ngsi_response
 from smartcity.hub.errors import BadRequestData, ResourceNotFound
@@ -50,7 +51,7 @@ async def list_types(request: Request, details: str | None = None) -> Response:
     )
 
 
-@router.get("/types/{typeName}", summary="Details of one entity type")
+@router.get("/types/{typeName:term}", summary="Details of one entity type")
 async def type_details(request: Request, typeName: str) -> Response:
     req = await read_request(request, body=False)
     if not valid_name(typeName):
@@ -110,7 +111,7 @@ async def list_attributes(request: Request, details: str | None = None) -> Respo
     )
 
 
-@router.get("/attributes/{attrId}", summary="Details of one attribute")
+@router.get("/attributes/{attrId:term}", summary="Details of one attribute")
 async def attribute_details(request: Request, attrId: str) -> Response:
     req = await read_request(request, body=False)
     if not valid_name(attrId):

@@ -8,6 +8,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from smartcity.hub.api import paths as _paths  # noqa: F401 - registers {entityId:uri}, {attrId:term}
 from smartcity.hub.api.negotiation import GEOJSON, NgsiRequest, hub_of, read_request
 from smartcity.hub.api.params import Rendering, build_query, check_id, parse_options, rendering
 from smartcity.hub.api.responses import ngsi_response, no_content
@@ -23,6 +24,7 @@ from smartcity.hub.payload import (
 from smartcity.hub.service import UpdateResult
 
 router = APIRouter(tags=["NGSI-LD entities"])
+
 
 ENTITY_BODY = {
     "requestBody": {
@@ -93,6 +95,7 @@ async def query_entities(
     geometry: str | None = None,
     coordinates: str | None = None,
     geoproperty: str | None = None,
+    geometryProperty: Annotated[str | None, Query(description="GeoProperty of GeoJSON features")] = None,
     limit: Annotated[str | None, Query(description="page size, 0..1000 (default 20)")] = None,
     offset: str | None = None,
     count: str | None = None,
@@ -127,7 +130,7 @@ async def query_entities(
     links = _page_links(request, query.offset, query.limit, len(entities), total)
     if links:
         headers["Link"] = links
-    data = render(req, entities, view, geoproperty)
+    data = render(req, entities, view, geometryProperty)
     if req.accept == GEOJSON:
         data = {"type": "FeatureCollection", "features": data}
     response = ngsi_response(req, data, headers=headers)
@@ -142,7 +145,7 @@ def _page_links(request: Request, offset: int, limit: int, returned: int, total:
     if offset > 0 and limit > 0:
         params["offset"] = str(max(0, offset - limit))
         links.append(f'<{request.url.path}?{urlencode(params)}>; rel="prev"')
-    more = (offset + returned < total) if total is not None else (limit > 0 and returned == limit)
+    more = limit > 0 and ((offset + returned < total) if total is not None else returned == limit)
     if more:
         params["offset"] = str(offset + limit)
         links.append(f'<{request.url.path}?{urlencode(params)}>; rel="next"')
@@ -161,7 +164,7 @@ async def purge_entities(
     return no_content(req)
 
 
-@router.get("/entities/{entityId}", summary="Retrieve an entity")
+@router.get("/entities/{entityId:uri}", summary="Retrieve an entity")
 async def retrieve_entity(
     request: Request,
     entityId: str,
@@ -178,7 +181,7 @@ async def retrieve_entity(
     return ngsi_response(req, render(req, [entity], view, geometryProperty)[0])
 
 
-@router.delete("/entities/{entityId}", status_code=204, summary="Delete an entity")
+@router.delete("/entities/{entityId:uri}", status_code=204, summary="Delete an entity")
 async def delete_entity(request: Request, entityId: str) -> Response:
     req = await read_request(request, body=False)
     check_id(entityId)
@@ -186,7 +189,7 @@ async def delete_entity(request: Request, entityId: str) -> Response:
     return no_content(req)
 
 
-@router.patch("/entities/{entityId}", status_code=204, openapi_extra=ENTITY_BODY, summary="Merge an entity")
+@router.patch("/entities/{entityId:uri}", status_code=204, openapi_extra=ENTITY_BODY, summary="Merge an entity")
 async def merge_entity(request: Request, entityId: str) -> Response:
     req = await read_request(request, merge_patch=True)
     check_id(entityId)
@@ -195,7 +198,7 @@ async def merge_entity(request: Request, entityId: str) -> Response:
     return no_content(req)
 
 
-@router.put("/entities/{entityId}", status_code=204, openapi_extra=ENTITY_BODY, summary="Replace an entity")
+@router.put("/entities/{entityId:uri}", status_code=204, openapi_extra=ENTITY_BODY, summary="Replace an entity")
 async def replace_entity(request: Request, entityId: str) -> Response:
     req = await read_request(request)
     check_id(entityId)
@@ -216,7 +219,7 @@ def _fragment_entity(req: NgsiRequest, entity_id: str, *, allow_null: bool = Fal
     return entity
 
 
-@router.post("/entities/{entityId}/attrs", openapi_extra=ENTITY_BODY, summary="Append attributes")
+@router.post("/entities/{entityId:uri}/attrs", openapi_extra=ENTITY_BODY, summary="Append attributes")
 async def append_attrs(request: Request, entityId: str, options: Opt = None) -> Response:
     req = await read_request(request)
     check_id(entityId)
@@ -230,7 +233,7 @@ async def append_attrs(request: Request, entityId: str, options: Opt = None) -> 
     return no_content(req)
 
 
-@router.patch("/entities/{entityId}/attrs", openapi_extra=ENTITY_BODY, summary="Update attributes")
+@router.patch("/entities/{entityId:uri}/attrs", openapi_extra=ENTITY_BODY, summary="Update attributes")
 async def update_attrs(request: Request, entityId: str) -> Response:
     req = await read_request(request)
     check_id(entityId)
@@ -251,7 +254,7 @@ def _one_instance(req: NgsiRequest, attr_id: str, *, allow_null: bool) -> tuple[
 
 
 @router.patch(
-    "/entities/{entityId}/attrs/{attrId}",
+    "/entities/{entityId:uri}/attrs/{attrId:term}",
     status_code=204,
     openapi_extra=ENTITY_BODY,
     summary="Partial attribute update",
@@ -277,7 +280,7 @@ def _partial_instance(req: NgsiRequest, attr_id: str) -> tuple[str, dict[str, An
 
 
 @router.put(
-    "/entities/{entityId}/attrs/{attrId}",
+    "/entities/{entityId:uri}/attrs/{attrId:term}",
     status_code=204,
     openapi_extra=ENTITY_BODY,
     summary="Replace an attribute",
@@ -290,7 +293,7 @@ async def replace_attr(request: Request, entityId: str, attrId: str) -> Response
     return no_content(req)
 
 
-@router.delete("/entities/{entityId}/attrs/{attrId}", status_code=204, summary="Delete an attribute")
+@router.delete("/entities/{entityId:uri}/attrs/{attrId:term}", status_code=204, summary="Delete an attribute")
 async def delete_attr(
     request: Request, entityId: str, attrId: str, datasetId: str | None = None, deleteAll: str | None = None
 ) -> Response:

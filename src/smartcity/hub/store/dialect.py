@@ -34,10 +34,6 @@ class Dialect(Protocol):
 
     def json_bool(self, col: str, path: list[str], value: bool) -> Fragment: ...
 
-    def bbox_overlaps(self, alias: str, box: tuple[float, float, float, float]) -> Fragment:
-        """The attribute row ``alias`` (of table attrs) has a bounding box overlapping ``box`` (spatial index)."""
-        ...
-
 
 def _sqlite_path(path: list[str]) -> str:
     return "$" + "".join('."' + key.replace('"', '\\"') + '"' for key in path)
@@ -71,13 +67,6 @@ class SqliteDialect:
     def json_bool(self, col: str, path: list[str], value: bool) -> Fragment:
         return f"json_type({col}, ?) = ?", [_sqlite_path(path), "true" if value else "false"]
 
-    def bbox_overlaps(self, alias: str, box: tuple[float, float, float, float]) -> Fragment:
-        minx, miny, maxx, maxy = box
-        return (
-            f"{alias}.rid IN (SELECT id FROM attrs_geo WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)",
-            [maxx, minx, maxy, miny],
-        )
-
 
 class PostgresDialect:
     name = "postgresql"
@@ -105,10 +94,3 @@ class PostgresDialect:
 
     def json_bool(self, col: str, path: list[str], value: bool) -> Fragment:
         return f"({col} #> ?::text[]) = ?::jsonb", [path, "true" if value else "false"]
-
-    def bbox_overlaps(self, alias: str, box: tuple[float, float, float, float]) -> Fragment:
-        minx, miny, maxx, maxy = box
-        return (
-            f"{alias}.bbox && box(point(?, ?), point(?, ?))",
-            [minx, miny, maxx, maxy],
-        )

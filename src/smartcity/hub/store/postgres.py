@@ -15,7 +15,7 @@ from psycopg_pool import ConnectionPool
 
 from smartcity.hub.store.base import Store
 from smartcity.hub.store.dialect import PostgresDialect
-from smartcity.hub.store.sql import Cursor, Db, to_pyformat
+from smartcity.hub.store.sql import Cursor, Db, StoreConflict, to_pyformat
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +32,19 @@ class PostgresDb:
         self.conn = conn
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
-        return self.conn.execute(_pg(sql), params)  # type: ignore[arg-type]
+        try:
+            return self.conn.execute(_pg(sql), params)
+        except psycopg.errors.UniqueViolation as exc:
+            raise StoreConflict(str(exc)) from exc
 
     def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        with self.conn.cursor() as cur:
-            cur.executemany(_pg(sql), rows)  # type: ignore[arg-type]
+        if not rows:
+            return
+        try:
+            with self.conn.cursor() as cur:
+                cur.executemany(_pg(sql), rows)
+        except psycopg.errors.UniqueViolation as exc:
+            raise StoreConflict(str(exc)) from exc
 
 
 def ensure_database(url: str) -> None:

@@ -44,14 +44,14 @@ def compile_q(node: Node, dialect: Dialect, entity_pk: str = "e.pk") -> Fragment
         joiner = " AND " if isinstance(node, And) else " OR "
         return "(" + joiner.join(sql for sql, _ in parts) + ")", [p for _, params in parts for p in params]
     if isinstance(node, Exists):
-        sql = f"{entity_pk} IN (SELECT entity_pk FROM attrs WHERE name = ?"
+        sql = f"EXISTS (SELECT 1 FROM attrs WHERE entity_pk = {entity_pk} AND name = ?"
         params: list[Any] = [node.path.attr]
         if node.path.sub or node.path.keys:
             ex_sql, ex_params = dialect.json_exists("doc", _doc_path(node.path))
             sql += " AND " + ex_sql
             params += ex_params
         sql += ")"
-        return (f"NOT ({sql})" if node.negated else sql), params
+        return (f"NOT {sql}" if node.negated else sql), params
     if isinstance(node, Pattern):
         target, t_params = _text_target(node.path, dialect)
         pred = dialect.regex(target)
@@ -63,9 +63,27 @@ def compile_q(node: Node, dialect: Dialect, entity_pk: str = "e.pk") -> Fragment
 
 
 def _attr_term(path: AttrPath, pred: str, params: list[Any], *, negated: bool, entity_pk: str) -> Fragment:
-    """The entity has an instance of the attribute whose value satisfies (or, negated, fails) ``pred``."""
+    """The entity has an instance of the attribute whose value satisfies (or, negated, fails) ``pred``.
+
+    Written as a correlated EXISTS: one probe of the (entity_pk, name) index per candidate entity.
+    """
     cond = f"NOT COALESCE(({pred}), FALSE)" if negated else f"({pred})"
-    return f"{entity_pk} IN (SELECT entity_pk FROM attrs WHERE name = ? AND {cond})", [path.attr, *params]
+    return f"EXISTS (SELECT 1 FROM attrs WHERE entity_pk = {entity_pk} AND name = ? AND {cond})", [path.attr, *params]
+
+
+def driver(node: Node, dialect: Dialect) -> list[Fragment]:
+    """Index-range subqueries (``SELECT entity_pk FROM attrs ...``) that every match must appear in.
+
+    One per top-level AND term that can use the (name, num) or (name, txt) index; the store may use the
+    most selective of them to drive the query instead of scanning the tenant's entities.
+    """
+    terms = node.terms if isinstance(node, And) else (node,)
+    out: list[Fragment] = []
+    for term in terms:
+        if isinstance(term, Comparison) and term.op != "!=" and not term.path.sub and not term.path.keys:
+            pred, params = _comparison(term, dialect)
+            out.append((f"SELECT entity_pk FROM attrs WHERE name = ? AND ({pred})", [term.path.attr, *params]))
+    return out
 
 
 def _comparison(node: Comparison, dialect: Dialect) -> Fragment:

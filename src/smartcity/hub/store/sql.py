@@ -17,7 +17,7 @@ from smartcity.hub import geo
 from smartcity.hub.model import GEOPROPERTY, Entity, Instance, dataset_of, index_values
 from smartcity.hub.query import EntityQuery
 from smartcity.hub.store.dialect import Dialect, Fragment
-from smartcity.hub.store.qsql import compile_q
+from smartcity.hub.store.qsql import compile_q, driver
 from smartcity.hub.typesel import AllOf, AnyOf, TypeExpr, TypeName
 
 
@@ -34,7 +34,8 @@ class Cursor(Protocol):
 class Db(Protocol):
     """One connection inside one transaction, with ``?`` placeholders."""
 
-    dialect: Dialect
+    @property
+    def dialect(self) -> Dialect: ...
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
 
@@ -73,21 +74,26 @@ def _dumps(value: Any) -> str:
 
 
 def _type_sql(expr: TypeExpr, db: Db, tenant_id: int) -> Fragment:
+    """The entity row ``e`` has the selected types: correlated probes of the entity_types key."""
     if isinstance(expr, TypeName):
         return (
-            "e.pk IN (SELECT entity_pk FROM entity_types WHERE tenant_id = ? AND type = ?)",
+            "EXISTS (SELECT 1 FROM entity_types t WHERE t.tenant_id = ? AND t.type = ? AND t.entity_pk = e.pk)",
             [tenant_id, expr.name],
         )
     if isinstance(expr, AnyOf) and all(isinstance(i, TypeName) for i in expr.items):
         names = [i.name for i in expr.items if isinstance(i, TypeName)]
-        in_sql, in_params = db.dialect.in_list("type", names)
+        in_sql, in_params = db.dialect.in_list("t.type", names)
         return (
-            f"e.pk IN (SELECT entity_pk FROM entity_types WHERE tenant_id = ? AND {in_sql})",
+            f"EXISTS (SELECT 1 FROM entity_types t WHERE t.tenant_id = ? AND {in_sql} AND t.entity_pk = e.pk)",
             [tenant_id, *in_params],
         )
     parts = [_type_sql(i, db, tenant_id) for i in expr.items]
     joiner = " AND " if isinstance(expr, AllOf) else " OR "
     return "(" + joiner.join(s for s, _ in parts) + ")", [p for _, ps in parts for p in ps]
+
+
+#: a driver subquery is used when it yields fewer rows than this (SQLite; PostgreSQL plans by itself)
+DRIVER_LIMIT = 2000
 
 
 class EntityReader:
@@ -96,6 +102,7 @@ class EntityReader:
     def __init__(self, db: Db, tenant_id: int) -> None:
         self.db = db
         self.tenant_id = tenant_id
+        self._drivers: dict[int, tuple[EntityQuery, Fragment | None]] = {}
 
     # -- loading -----------------------------------------------------------------------------------
 
@@ -136,9 +143,12 @@ class EntityReader:
 
     # -- queries -----------------------------------------------------------------------------------
 
-    def _where(self, query: EntityQuery) -> Fragment:
-        clauses = ["e.tenant_id = ?"]
-        params: list[Any] = [self.tenant_id]
+    def _where(self, query: EntityQuery, *, tenant: bool = True) -> Fragment:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if tenant:
+            clauses.append(self._tenant_clause(query))
+            params.append(self.tenant_id)
         if query.types is not None:
             sql, p = _type_sql(query.types, self.db, self.tenant_id)
             clauses.append(sql)
@@ -151,13 +161,17 @@ class EntityReader:
             clauses.append(self.db.dialect.regex("e.id"))
             params.append(query.id_pattern)
         if query.attrs is not None:
-            sql, p = self.db.dialect.in_list("name", list(query.attrs))
-            clauses.append(f"e.pk IN (SELECT entity_pk FROM attrs WHERE {sql})")
+            sql, p = self.db.dialect.in_list("a.name", list(query.attrs))
+            clauses.append(f"EXISTS (SELECT 1 FROM attrs a WHERE a.entity_pk = e.pk AND {sql})")
             params += p
         if query.q is not None:
             sql, p = compile_q(query.q, self.db.dialect)
             clauses.append(sql)
             params += p
+            drive = self._selective_driver(query)
+            if drive is not None:
+                clauses.append(f"e.pk IN ({drive[0]})")
+                params += drive[1]
         if query.selectors:
             alternatives: list[str] = []
             for selector in query.selectors:
@@ -174,7 +188,29 @@ class EntityReader:
                     params += p
                 alternatives.append("(" + (" AND ".join(parts) or "1 = 1") + ")")
             clauses.append("(" + " OR ".join(alternatives) + ")")
-        return " AND ".join(clauses), params
+        return " AND ".join(clauses) or "1 = 1", params
+
+    def _tenant_clause(self, query: EntityQuery) -> str:
+        # SQLite: with a selective driver, keep the tenant index out of the plan (unary +)
+        if self.db.dialect.name == "sqlite" and query.q is not None and self._selective_driver(query) is not None:
+            return "+e.tenant_id = ?"
+        return "e.tenant_id = ?"
+
+    def _selective_driver(self, query: EntityQuery) -> Fragment | None:
+        """SQLite only: the most selective index-range subquery of q, if it is selective enough."""
+        if self.db.dialect.name != "sqlite" or query.q is None:
+            return None
+        cached = self._drivers.get(id(query))
+        if cached is not None:
+            return cached[1]
+        best: tuple[int, Fragment] | None = None
+        for sql, params in driver(query.q, self.db.dialect):
+            n = int(self.db.run(f"SELECT count(*) FROM ({sql} LIMIT ?)", [*params, DRIVER_LIMIT]).fetchone()[0])
+            if n < DRIVER_LIMIT and (best is None or n < best[0]):
+                best = (n, (sql, params))
+        chosen = best[1] if best is not None else None
+        self._drivers[id(query)] = (query, chosen)
+        return chosen
 
     def query(self, query: EntityQuery) -> tuple[list[Entity], int | None]:
         """One page of matching entities (in creation order) and, if asked, the total count."""
@@ -186,8 +222,7 @@ class EntityReader:
                 return [], total
             in_sql, in_params = self.db.dialect.in_list("pk", page)
             rows = self.db.run(
-                f"SELECT pk, id, types, created_at, modified_at FROM entities WHERE {in_sql} ORDER BY pk",
-                in_params,
+                f"SELECT pk, id, types, created_at, modified_at FROM entities WHERE {in_sql} ORDER BY pk", in_params
             ).fetchall()
             return self._hydrate(rows), total
         where, params = self._where(query)
@@ -204,21 +239,31 @@ class EntityReader:
         return self._hydrate(rows), total
 
     def _geo_matches(self, query: EntityQuery) -> list[int]:
-        """Primary keys of entities whose geoproperty satisfies the geo-query: index first, then exact."""
+        """Primary keys of entities whose geoproperty satisfies the geo-query: spatial index, then exact test."""
         assert query.geo is not None
-        where, params = self._where(query)
-        geo_sql = "a.entity_pk = e.pk AND a.name = ? AND a.kind = ?"
-        geo_params: list[Any] = [query.geo.geoproperty, GEOPROPERTY]
+        where, params = self._where(query, tenant=False)
         box = query.geo.candidate_bbox()
-        if box is not None:
-            sql, p = self.db.dialect.bbox_overlaps("a", box)
-            geo_sql += " AND " + sql
-            geo_params += p
         doc = "a.doc::text" if self.db.dialect.name == "postgresql" else "a.doc"
-        rows = self.db.run(
-            f"SELECT e.pk, {doc} FROM entities e JOIN attrs a ON {geo_sql} WHERE {where} ORDER BY e.pk",
-            [*geo_params, *params],
-        ).fetchall()
+        select = f"SELECT e.pk, {doc} FROM "
+        attr_cond = "a.name = ? AND a.kind = ? AND e.tenant_id = ?"
+        attr_params: list[Any] = [query.geo.geoproperty, GEOPROPERTY, self.tenant_id]
+        if box is None:
+            sql = f"{select}entities e JOIN attrs a ON a.entity_pk = e.pk WHERE {attr_cond} AND {where}"
+            all_params = [*attr_params, *params]
+        elif self.db.dialect.name == "sqlite":
+            # drive from the R*Tree: CROSS JOIN fixes the loop order
+            sql = (
+                f"{select}attrs_geo g CROSS JOIN attrs a ON a.rid = g.id CROSS JOIN entities e ON e.pk = a.entity_pk "
+                f"WHERE g.minx <= ? AND g.maxx >= ? AND g.miny <= ? AND g.maxy >= ? AND {attr_cond} AND {where}"
+            )
+            all_params = [box[2], box[0], box[3], box[1], *attr_params, *params]
+        else:
+            sql = (
+                f"{select}attrs a JOIN entities e ON e.pk = a.entity_pk "
+                f"WHERE a.bbox && box(point(?, ?), point(?, ?)) AND {attr_cond} AND {where}"
+            )
+            all_params = [box[0], box[1], box[2], box[3], *attr_params, *params]
+        rows = self.db.run(sql + " ORDER BY e.pk", all_params).fetchall()
         matched: list[int] = []
         for pk, doc_text in rows:
             if matched and matched[-1] == pk:
@@ -311,23 +356,63 @@ class EntityWriter(EntityReader):
     """Writes of one tenant's entities inside one transaction."""
 
     def insert(self, entity: Entity) -> None:
-        if self.pk_of(entity.id) is not None:
-            raise StoreConflict(entity.id)
-        pk = self._insert_row(entity)
+        self.insert_many([entity])
+
+    def insert_many(self, entities: Sequence[Entity]) -> None:
+        """Insert new entities with a few multi-row statements; an existing id raises StoreConflict."""
+        if not entities:
+            return
+        pks = self._allocate("entities", "pk", len(entities))
+        self.db.many(
+            "INSERT INTO entities (pk, tenant_id, id, types, created_at, modified_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (pk, self.tenant_id, e.id, _dumps(e.types), e.created_at, e.modified_at)
+                for pk, e in zip(pks, entities, strict=True)
+            ],
+        )
         self.db.many(
             "INSERT INTO entity_types (tenant_id, type, entity_pk) VALUES (?, ?, ?)",
-            [(self.tenant_id, t, pk) for t in entity.types],
+            [(self.tenant_id, t, pk) for pk, e in zip(pks, entities, strict=True) for t in e.types],
         )
-        for name, instances in entity.attrs.items():
-            for inst in instances:
-                self._put_attr(pk, name, inst)
+        rows = [
+            (pk, name, inst)
+            for pk, e in zip(pks, entities, strict=True)
+            for name, insts in e.attrs.items()
+            for inst in insts
+        ]
+        if not rows:
+            return
+        if self.db.dialect.name == "postgresql":
+            self.db.many(
+                "INSERT INTO attrs (entity_pk, name, dataset_id, kind, vtype, num, txt, doc, bbox) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?::jsonb, box(point(?::float8, ?::float8), point(?::float8, ?::float8)))",
+                [(pk, name, *_attr_values(inst), *_box_params(inst)) for pk, name, inst in rows],
+            )
+            return
+        rids = self._allocate("attrs", "rid", len(rows))
+        self.db.many(
+            "INSERT INTO attrs (rid, entity_pk, name, dataset_id, kind, vtype, num, txt, doc) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(rid, pk, name, *_attr_values(inst)) for rid, (pk, name, inst) in zip(rids, rows, strict=True)],
+        )
+        boxes = [(rid, _box(inst)) for rid, (_, _, inst) in zip(rids, rows, strict=True)]
+        self.db.many(
+            "INSERT INTO attrs_geo (id, minx, maxx, miny, maxy) VALUES (?, ?, ?, ?, ?)",
+            [(rid, b[0], b[2], b[1], b[3]) for rid, b in boxes if b is not None],
+        )
 
-    def _insert_row(self, entity: Entity) -> int:
-        row = self.db.run(
-            "INSERT INTO entities (tenant_id, id, types, created_at, modified_at) VALUES (?, ?, ?, ?, ?) RETURNING pk",
-            [self.tenant_id, entity.id, _dumps(entity.types), entity.created_at, entity.modified_at],
-        ).fetchone()
-        return int(row[0])
+    def _allocate(self, table: str, column: str, n: int) -> list[int]:
+        """``n`` fresh primary keys: from the sequence (PostgreSQL) or past the maximum (SQLite's one writer)."""
+        if self.db.dialect.name == "postgresql":
+            seq = {"entities": "entities_pk_seq", "attrs": "attrs_rid_seq"}[table]
+            rows = self.db.run("SELECT nextval(?::regclass) FROM generate_series(1, ?)", [seq, n]).fetchall()
+            return [int(r[0]) for r in rows]
+        query = {
+            "entities": "SELECT COALESCE(MAX(pk), 0) FROM entities",
+            "attrs": "SELECT COALESCE(MAX(rid), 0) FROM attrs",
+        }
+        start = int(self.db.run(query[table]).fetchone()[0]) + 1
+        return list(range(start, start + n))
 
     def save(self, before: Entity, after: Entity) -> None:
         """Store ``after`` in place of ``before``, writing only what changed."""
@@ -369,27 +454,15 @@ class EntityWriter(EntityReader):
         self.db.run("DELETE FROM entities WHERE pk = ?", [pk])
 
     def _put_attr(self, pk: int, name: str, inst: Instance, *, was_geo: bool = False) -> None:
-        vtype, num, txt = index_values(inst)
-        kind = str(inst.get("type", "Property"))
-        dataset = dataset_of(inst) or ""
-        doc = _dumps(inst)
-        is_geo = kind == GEOPROPERTY
-        box = None
-        if is_geo:
-            try:
-                box = geo.bbox(geo.parse_geojson(inst.get("value")))
-            except geo.GeoError:
-                box = None
+        values = _attr_values(inst)
         if self.db.dialect.name == "postgresql":
-            bbox_sql = "box(point(?, ?), point(?, ?))" if box else "NULL"
-            box_params = [box[0], box[1], box[2], box[3]] if box else []
             self.db.run(
                 "INSERT INTO attrs (entity_pk, name, dataset_id, kind, vtype, num, txt, doc, bbox) "
-                f"VALUES (?, ?, ?, ?, ?, ?, ?, ?::jsonb, {bbox_sql}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?::jsonb, box(point(?::float8, ?::float8), point(?::float8, ?::float8))) "
                 "ON CONFLICT (entity_pk, name, dataset_id) DO UPDATE SET kind = excluded.kind, "
                 "vtype = excluded.vtype, num = excluded.num, txt = excluded.txt, doc = excluded.doc, "
                 "bbox = excluded.bbox",
-                [pk, name, dataset, kind, vtype, num, txt, doc, *box_params],
+                [pk, name, *values, *_box_params(inst)],
             )
             return
         rid = self.db.run(
@@ -397,8 +470,9 @@ class EntityWriter(EntityReader):
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (entity_pk, name, dataset_id) DO UPDATE SET kind = excluded.kind, "
             "vtype = excluded.vtype, num = excluded.num, txt = excluded.txt, doc = excluded.doc RETURNING rid",
-            [pk, name, dataset, kind, vtype, num, txt, doc],
+            [pk, name, *values],
         ).fetchone()[0]
+        box = _box(inst)
         if box is not None:
             self.db.run(
                 "INSERT OR REPLACE INTO attrs_geo (id, minx, maxx, miny, maxy) VALUES (?, ?, ?, ?, ?)",
@@ -415,6 +489,23 @@ class EntityWriter(EntityReader):
                 [pk, name, dataset],
             )
         self.db.run("DELETE FROM attrs WHERE entity_pk = ? AND name = ? AND dataset_id = ?", [pk, name, dataset])
+
+
+def _attr_values(inst: Instance) -> tuple[Any, ...]:
+    """(dataset_id, kind, vtype, num, txt, doc) of an attribute instance row."""
+    vtype, num, txt = index_values(inst)
+    return (dataset_of(inst) or "", str(inst.get("type", "Property")), vtype, num, txt, _dumps(inst))
+
+
+def _box(inst: Instance) -> tuple[float, float, float, float] | None:
+    if inst.get("type") != GEOPROPERTY:
+        return None
+    return geo.geojson_bbox(inst.get("value"))
+
+
+def _box_params(inst: Instance) -> tuple[float | None, ...]:
+    box = _box(inst)
+    return (box[0], box[1], box[2], box[3]) if box is not None else (None, None, None, None)
 
 
 def _by_key(entity: Entity) -> dict[tuple[str, str | None], Instance]:

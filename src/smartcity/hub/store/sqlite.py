@@ -14,7 +14,7 @@ from typing import Any
 
 from smartcity.hub.store.base import Store
 from smartcity.hub.store.dialect import SqliteDialect
-from smartcity.hub.store.sql import Cursor
+from smartcity.hub.store.sql import Cursor, StoreConflict
 
 
 @lru_cache(maxsize=512)
@@ -39,10 +39,18 @@ class SqliteDb:
         self.conn = conn
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
-        return self.conn.execute(sql, params)
+        try:
+            return self.conn.execute(sql, params)
+        except sqlite3.IntegrityError as exc:
+            raise StoreConflict(str(exc)) from exc
 
     def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        self.conn.executemany(sql, rows)
+        if not rows:
+            return
+        try:
+            self.conn.executemany(sql, rows)
+        except sqlite3.IntegrityError as exc:
+            raise StoreConflict(str(exc)) from exc
 
 
 class SqliteStore(Store):

@@ -15,6 +15,8 @@ CREATE TABLE entities (
     UNIQUE (tenant_id, id)
 );
 
+CREATE INDEX entities_tenant_pk ON entities (tenant_id, pk);
+
 CREATE TABLE entity_types (
     tenant_id   INTEGER NOT NULL,
     type        TEXT NOT NULL,
