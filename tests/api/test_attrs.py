@@ -232,7 +232,9 @@ def test_delete_missing_attribute_or_instance_is_404(client: TestClient) -> None
 
 def test_attribute_named_by_full_iri_in_path(client: TestClient) -> None:
     create(client, {"id": STATION, "type": "T", "https://smartdatamodels.org/dataModel.Environment/pm10": prop(5)})
-    response = client.patch(ATTRS + "/https%3A%2F%2Fsmartdatamodels.org%2FdataModel.Environment%2Fpm10", json={"value": 6})
+    response = client.patch(
+        ATTRS + "/https%3A%2F%2Fsmartdatamodels.org%2FdataModel.Environment%2Fpm10", json={"value": 6}
+    )
     assert response.status_code == 204, response.text
     assert fetch(client, STATION)["https://smartdatamodels.org/dataModel.Environment/pm10"] == prop(6)
     response = client.delete(ATTRS + "/https%3A%2F%2Fsmartdatamodels.org%2FdataModel.Environment%2Fpm10")

@@ -123,7 +123,9 @@ def test_upsert_all_existing_is_204(client: TestClient) -> None:
 
 def test_upsert_replace_option_replaces(client: TestClient) -> None:
     create_all(client, [bus(1, driver=rel("urn:ngsi-ld:Person:an"))])
-    response = client.post(f"{OPS}/upsert", params={"options": "replace"}, json=[{"id": bus_id(1), "type": "Bus", "speed": prop(30)}])
+    response = client.post(
+        f"{OPS}/upsert", params={"options": "replace"}, json=[{"id": bus_id(1), "type": "Bus", "speed": prop(30)}]
+    )
     assert response.status_code == 204
     assert fetch(client, bus_id(1)) == {"id": bus_id(1), "type": "Bus", "speed": prop(30)}
 
@@ -131,7 +133,9 @@ def test_upsert_replace_option_replaces(client: TestClient) -> None:
 def test_upsert_update_option_merges_attributes(client: TestClient) -> None:
     create_all(client, [bus(1, driver=rel("urn:ngsi-ld:Person:an"))])
     response = client.post(
-        f"{OPS}/upsert", params={"options": "update"}, json=[{"id": bus_id(1), "type": "Bus", "speed": prop(30)}, bus(2)]
+        f"{OPS}/upsert",
+        params={"options": "update"},
+        json=[{"id": bus_id(1), "type": "Bus", "speed": prop(30)}, bus(2)],
     )
     assert response.status_code == 201
     assert response.json() == [bus_id(2)]
@@ -155,7 +159,9 @@ def test_upsert_with_an_invalid_entity_is_207(client: TestClient) -> None:
 
 def test_update_all_existing_is_204(client: TestClient) -> None:
     create_all(client, [bus(1), bus(2)])
-    response = client.post(f"{OPS}/update", json=[{"id": bus_id(1), "speed": prop(20)}, {"id": bus_id(2), "line": prop(22)}])
+    response = client.post(
+        f"{OPS}/update", json=[{"id": bus_id(1), "speed": prop(20)}, {"id": bus_id(2), "line": prop(22)}]
+    )
     assert response.status_code == 204, response.text
     assert fetch(client, bus_id(1)) == bus(1, speed=prop(20))
     assert fetch(client, bus_id(2)) == bus(2, line=prop(22))
@@ -163,7 +169,9 @@ def test_update_all_existing_is_204(client: TestClient) -> None:
 
 def test_update_missing_entity_is_207(client: TestClient) -> None:
     create_all(client, [bus(1)])
-    response = client.post(f"{OPS}/update", json=[{"id": bus_id(1), "speed": prop(20)}, {"id": bus_id(9), "speed": prop(1)}])
+    response = client.post(
+        f"{OPS}/update", json=[{"id": bus_id(1), "speed": prop(20)}, {"id": bus_id(9), "speed": prop(1)}]
+    )
     assert_batch_result(response, [bus_id(1)], {bus_id(9): "ResourceNotFound"})
     assert fetch(client, bus_id(1))["speed"] == prop(20)
     assert query_ids(client, type="Bus") == [bus_id(1)]
@@ -172,7 +180,9 @@ def test_update_missing_entity_is_207(client: TestClient) -> None:
 def test_update_no_overwrite_keeps_existing_attributes(client: TestClient) -> None:
     create_all(client, [bus(1)])
     response = client.post(
-        f"{OPS}/update", params={"options": "noOverwrite"}, json=[{"id": bus_id(1), "line": prop(50), "speed": prop(20)}]
+        f"{OPS}/update",
+        params={"options": "noOverwrite"},
+        json=[{"id": bus_id(1), "line": prop(50), "speed": prop(20)}],
     )
     assert response.status_code == 204, response.text
     assert fetch(client, bus_id(1)) == bus(1, speed=prop(20))
@@ -184,7 +194,8 @@ def test_update_no_overwrite_keeps_existing_attributes(client: TestClient) -> No
 def test_merge_all_existing_is_204(client: TestClient) -> None:
     create_all(client, [bus(1, speed=prop(10, unitCode="KMH"), driver=rel("urn:ngsi-ld:Person:an"))])
     response = client.post(
-        f"{OPS}/merge", json=[{"id": bus_id(1), "speed": {"type": "Property", "value": 12}, "driver": "urn:ngsi-ld:null"}]
+        f"{OPS}/merge",
+        json=[{"id": bus_id(1), "speed": {"type": "Property", "value": 12}, "driver": "urn:ngsi-ld:null"}],
     )
     assert response.status_code == 204, response.text
     assert fetch(client, bus_id(1)) == bus(1, speed=prop(12, unitCode="KMH"))
@@ -192,7 +203,9 @@ def test_merge_all_existing_is_204(client: TestClient) -> None:
 
 def test_merge_missing_entity_is_207(client: TestClient) -> None:
     create_all(client, [bus(1)])
-    response = client.post(f"{OPS}/merge", json=[{"id": bus_id(1), "speed": prop(3)}, {"id": bus_id(5), "speed": prop(3)}])
+    response = client.post(
+        f"{OPS}/merge", json=[{"id": bus_id(1), "speed": prop(3)}, {"id": bus_id(5), "speed": prop(3)}]
+    )
     assert_batch_result(response, [bus_id(1)], {bus_id(5): "ResourceNotFound"})
     assert fetch(client, bus_id(1))["speed"] == prop(3)
 

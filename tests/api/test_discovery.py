@@ -203,7 +203,7 @@ def test_discovery_in_ld_json(city: TestClient) -> None:
     assert response.json()["@context"] == "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld"
     assert "link" not in response.headers
     plain = city.get(ATTRIBUTES)
-    assert "rel=\"http://www.w3.org/ns/json-ld#context\"" in plain.headers["link"]
+    assert 'rel="http://www.w3.org/ns/json-ld#context"' in plain.headers["link"]
 
 
 @pytest.mark.parametrize("url", [TYPES, ATTRIBUTES])

@@ -133,7 +133,12 @@ def test_retrieve_non_uri_id_is_400(client: TestClient) -> None:
 def test_retrieve_with_attrs_projects_the_entity(client: TestClient) -> None:
     create(client, ben_thanh())
     body = fetch(client, MARKET, attrs="name,district")
-    assert body == {"id": MARKET, "type": "Market", "name": prop("Chợ Bến Thành"), "district": rel("urn:ngsi-ld:District:1")}
+    assert body == {
+        "id": MARKET,
+        "type": "Market",
+        "name": prop("Chợ Bến Thành"),
+        "district": rel("urn:ngsi-ld:District:1"),
+    }
 
 
 def test_retrieve_key_values(client: TestClient) -> None:

@@ -214,7 +214,7 @@ def test_overlaps(city: TestClient) -> None:
 
 
 def test_geo_query_combines_with_type_and_q(city: TestClient) -> None:
-    found = geo_ids(city, "near;maxDistance==1000", "Point", list(BEN_THANH), type="Landmark", q='name~=^(b|c)')
+    found = geo_ids(city, "near;maxDistance==1000", "Point", list(BEN_THANH), type="Landmark", q="name~=^(b|c)")
     assert found == sorted([lm("ben-thanh"), lm("bitexco"), lm("cathedral")])
 
 
@@ -236,7 +236,10 @@ def test_geo_query_with_count_and_paging(city: TestClient) -> None:
 
 
 def test_percent_encoded_coordinates_are_accepted(city: TestClient) -> None:
-    url = f"{ENTITIES}?type=Landmark&georel=near%3BmaxDistance%3D%3D650&geometry=Point&coordinates=%5B106.6981%2C10.7725%5D"
+    url = (
+        f"{ENTITIES}?type=Landmark&georel=near%3BmaxDistance%3D%3D650"
+        "&geometry=Point&coordinates=%5B106.6981%2C10.7725%5D"
+    )
     response = city.get(url)
     assert response.status_code == 200
     assert sorted(e["id"] for e in response.json()) == [lm("ben-thanh"), lm("palace")]
@@ -255,7 +258,9 @@ def parking(client: TestClient) -> TestClient:
                 "type": "ParkingLot",
                 "location": point(106.6981, 10.7725),
                 "entrance": point(106.6990, 10.7730),
-                "coverage": polygon([[106.697, 10.771], [106.699, 10.771], [106.699, 10.774], [106.697, 10.774], [106.697, 10.771]]),
+                "coverage": polygon(
+                    [[106.697, 10.771], [106.699, 10.771], [106.699, 10.774], [106.697, 10.774], [106.697, 10.771]]
+                ),
             },
             {
                 "id": "urn:ngsi-ld:ParkingLot:airport",
@@ -297,7 +302,10 @@ def test_post_query_with_geo_q(parking: TestClient) -> None:
     }
     response = parking.post(f"{OPS}/query", json=body)
     assert response.status_code == 200, response.text
-    assert sorted(e["id"] for e in response.json()) == ["urn:ngsi-ld:ParkingLot:airport", "urn:ngsi-ld:ParkingLot:ben-thanh"]
+    assert sorted(e["id"] for e in response.json()) == [
+        "urn:ngsi-ld:ParkingLot:airport",
+        "urn:ngsi-ld:ParkingLot:ben-thanh",
+    ]
     body["geoQ"] = {"georel": "within", "geometry": "Polygon", "coordinates": [D1_BOX]}
     response = parking.post(f"{OPS}/query", json=body)
     assert [e["id"] for e in response.json()] == ["urn:ngsi-ld:ParkingLot:ben-thanh"]

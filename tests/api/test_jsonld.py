@@ -116,7 +116,9 @@ def test_json_response_names_the_request_context_in_a_link_header(client: TestCl
 def test_query_parameters_are_expanded_with_the_context(client: TestClient, city_ctx: str, partner_ctx: str) -> None:
     assert client.post(ENTITIES, json=gauge_in_city_terms(), headers=link(city_ctx)).status_code == 201
     found = query(client, link(partner_ctx), type="Gauge", q="depth>0.3;depth.checker", attrs="depth")
-    assert found == [{"id": GAUGE, "type": "Gauge", "depth": prop(0.35, unitCode="MTR", checker=rel("urn:ngsi-ld:Person:thao"))}]
+    assert found == [
+        {"id": GAUGE, "type": "Gauge", "depth": prop(0.35, unitCode="MTR", checker=rel("urn:ngsi-ld:Person:thao"))}
+    ]
     assert query(client, link(partner_ctx), type="FloodSensor") == []
     assert [e["id"] for e in query(client, type=HCM + "FloodSensor")] == [GAUGE]
     assert [e["id"] for e in query(client, q=f"{HCM}waterLevel<1")] == [GAUGE]
@@ -145,7 +147,11 @@ def test_discovery_compacts_with_the_context(client: TestClient, city_ctx: str, 
 
 def test_core_terms_cannot_be_redefined(client: TestClient) -> None:
     ctx = host(client, {"location": "https://example.org/my-location", "name": "https://example.org/my-name"})
-    entity = {"id": "urn:ngsi-ld:Kiosk:1", "type": "Kiosk", "location": {"type": "Point", "coordinates": [106.7, 10.78]}}
+    entity = {
+        "id": "urn:ngsi-ld:Kiosk:1",
+        "type": "Kiosk",
+        "location": {"type": "Point", "coordinates": [106.7, 10.78]},
+    }
     assert client.post(ENTITIES, json=entity, headers=link(ctx)).status_code == 201
     body = fetch(client, "urn:ngsi-ld:Kiosk:1")
     assert body["location"] == {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [106.7, 10.78]}}

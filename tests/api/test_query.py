@@ -283,7 +283,10 @@ def test_q_on_multi_attribute_matches_any_instance(client: TestClient) -> None:
             {
                 "id": "urn:ngsi-ld:Noise:1",
                 "type": "Noise",
-                "level": [prop(40, datasetId="urn:ngsi-ld:Dataset:night"), prop(75, datasetId="urn:ngsi-ld:Dataset:day")],
+                "level": [
+                    prop(40, datasetId="urn:ngsi-ld:Dataset:night"),
+                    prop(75, datasetId="urn:ngsi-ld:Dataset:day"),
+                ],
             },
             {"id": "urn:ngsi-ld:Noise:2", "type": "Noise", "level": prop(50)},
         ],

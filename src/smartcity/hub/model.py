@@ -49,8 +49,8 @@ GEO_ATTRIBUTE_IRIS = frozenset(
     }
 )
 
-_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]+$")
-_FORBIDDEN_NAME = re.compile(r"[\s<>\"'=;()\[\]{}]")
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`\x00-\x1f\x7f]+$")
+_FORBIDDEN_NAME = re.compile(r"[\s<>\"'=;()\[\]{}\x00-\x1f\x7f]")
 
 
 def is_uri(text: object) -> bool:

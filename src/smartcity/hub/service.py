@@ -13,7 +13,7 @@ from typing import Any
 from smartcity.hub.errors import AlreadyExists, BadRequestData, NgsiError, ResourceNotFound
 from smartcity.hub.model import NGSI_NULL, Entity, Instance, dataset_of, find_instance, now_iso
 from smartcity.hub.query import EntityQuery
-from smartcity.hub.store import AttributeInfo, EntityWriter, Store, StoreConflict, TypeInfo
+from smartcity.hub.store import AttributeInfo, EntityWriter, Store, StoreConflict, StoreQueryError, TypeInfo
 
 MAX_BATCH = 10_000
 
@@ -106,8 +106,11 @@ class Hub:
         return entity
 
     def query_entities(self, tenant: str | None, query: EntityQuery) -> tuple[list[Entity], int | None]:
-        with self.store.tenant(tenant).read() as r:
-            return r.query(query)
+        try:
+            with self.store.tenant(tenant).read() as r:
+                return r.query(query)
+        except StoreQueryError as exc:
+            raise BadRequestData(f"the query cannot be evaluated: {exc}") from exc
 
     def delete_entity(self, tenant: str | None, entity_id: str) -> None:
         with self.store.tenant(tenant).write() as w:
@@ -194,12 +197,19 @@ class Hub:
 
     def purge(self, tenant: str | None, query: EntityQuery) -> int:
         """Delete every entity that matches (clause 5.6.21, v1.9); returns how many."""
-        with self.store.tenant(tenant).write() as w:
-            ids = w.ids(query)
-            entities = w.get_many(ids, lock=True)
-            for entity in entities.values():
-                w.delete(entity)
-            return len(entities)
+        try:
+            with self.store.tenant(tenant).write() as w:
+                return self._purge(w, query)
+        except StoreQueryError as exc:
+            raise BadRequestData(f"the query cannot be evaluated: {exc}") from exc
+
+    @staticmethod
+    def _purge(w: EntityWriter, query: EntityQuery) -> int:
+        ids = w.ids(query)
+        entities = w.get_many(ids, lock=True)
+        for entity in entities.values():
+            w.delete(entity)
+        return len(entities)
 
     # -- batch -------------------------------------------------------------------------------------
 

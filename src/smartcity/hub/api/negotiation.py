@@ -132,6 +132,8 @@ async def read_request(
 ) -> NgsiRequest:
     """Everything NGSI-LD needs from a request, checked in the order the spec gives the errors."""
     tenant = tenant_of(request)
+    if any("\x00" in k or "\x00" in v for k, v in request.query_params.multi_items()):
+        raise BadRequestData("NUL characters are not allowed in query parameters")
     accept = negotiate(request, geojson=geojson)
     link = link_context(request)
     payload: Any = None
@@ -187,6 +189,8 @@ async def read_json(request: Request) -> Any:
         raise PayloadTooLarge(f"the request body is larger than {limit} bytes")
     if not raw:
         raise InvalidRequest("the request has no body")
+    if b"\\u0000" in raw:
+        raise BadRequestData("NUL characters (\\u0000) are not allowed in NGSI-LD data")
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:

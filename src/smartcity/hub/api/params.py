@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from smartcity.hub import geo, qlang, typesel
@@ -21,6 +20,10 @@ FORMATS = {
     "normalized": "normalized",
     "concise": "normalized",
 }
+
+
+#: the largest offset the SQL engines can take (a signed 64-bit integer)
+MAX_OFFSET = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -144,10 +147,9 @@ def check_id(entity_id: str) -> str:
 
 
 def check_pattern(pattern: str) -> str:
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise BadRequestData(f"idPattern is not a valid regular expression: {exc}") from exc
+    problem = qlang.regex_problem(pattern)  # re.error, and warnings/overflows re.compile may raise
+    if problem is not None:
+        raise BadRequestData(f"idPattern is not a valid regular expression: {problem}")
     return pattern
 
 
@@ -182,6 +184,6 @@ def build_query(
         q=expand_q(q, ctx) if q is not None else None,
         geo=parse_geoquery(georel, geometry, coordinates, geoproperty, ctx),
         limit=parse_int(limit, "limit", DEFAULT_LIMIT, low=0, high=MAX_LIMIT),
-        offset=parse_int(offset, "offset", 0, low=0),
+        offset=parse_int(offset, "offset", 0, low=0, high=MAX_OFFSET),
         count=count == "true",
     )

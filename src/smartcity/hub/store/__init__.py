@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from smartcity.hub.store.base import DEFAULT_TENANT, HostedContext, SqlTenantScope, Store
-from smartcity.hub.store.sql import AttributeInfo, EntityReader, EntityWriter, StoreConflict, TypeInfo
+from smartcity.hub.store.sql import AttributeInfo, EntityReader, EntityWriter, StoreConflict, StoreQueryError, TypeInfo
 
 __all__ = [
     "DEFAULT_TENANT",
@@ -14,6 +14,7 @@ __all__ = [
     "SqlTenantScope",
     "Store",
     "StoreConflict",
+    "StoreQueryError",
     "TypeInfo",
     "open_store",
 ]

@@ -13,6 +13,8 @@ Fragment = tuple[str, list[Any]]
 
 class Dialect(Protocol):
     name: str
+    #: the attrs table as a correlated probe names it: on the (entity_pk, name, dataset_id) key
+    attrs_probe: str
 
     def regex(self, expr: str) -> str:
         """``expr`` matches the bound pattern."""
@@ -41,6 +43,7 @@ def _sqlite_path(path: list[str]) -> str:
 
 class SqliteDialect:
     name = "sqlite"
+    attrs_probe = "attrs INDEXED BY attrs_key"
 
     def regex(self, expr: str) -> str:
         return f"{expr} REGEXP ?"
@@ -70,6 +73,7 @@ class SqliteDialect:
 
 class PostgresDialect:
     name = "postgresql"
+    attrs_probe = "attrs"
 
     def regex(self, expr: str) -> str:
         return f"{expr} ~ ?"

@@ -15,7 +15,7 @@ from psycopg_pool import ConnectionPool
 
 from smartcity.hub.store.base import Store
 from smartcity.hub.store.dialect import PostgresDialect
-from smartcity.hub.store.sql import Cursor, Db, StoreConflict, to_pyformat
+from smartcity.hub.store.sql import Cursor, Db, StoreConflict, StoreQueryError, to_pyformat
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,8 @@ class PostgresDb:
             return self.conn.execute(_pg(sql), params)
         except psycopg.errors.UniqueViolation as exc:
             raise StoreConflict(str(exc)) from exc
+        except psycopg.errors.DataError as exc:
+            raise StoreQueryError(str(exc).splitlines()[0]) from exc
 
     def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:

@@ -44,7 +44,7 @@ def compile_q(node: Node, dialect: Dialect, entity_pk: str = "e.pk") -> Fragment
         joiner = " AND " if isinstance(node, And) else " OR "
         return "(" + joiner.join(sql for sql, _ in parts) + ")", [p for _, params in parts for p in params]
     if isinstance(node, Exists):
-        sql = f"EXISTS (SELECT 1 FROM attrs WHERE entity_pk = {entity_pk} AND name = ?"
+        sql = f"EXISTS (SELECT 1 FROM {dialect.attrs_probe} WHERE entity_pk = {entity_pk} AND name = ?"
         params: list[Any] = [node.path.attr]
         if node.path.sub or node.path.keys:
             ex_sql, ex_params = dialect.json_exists("doc", _doc_path(node.path))
@@ -55,20 +55,25 @@ def compile_q(node: Node, dialect: Dialect, entity_pk: str = "e.pk") -> Fragment
     if isinstance(node, Pattern):
         target, t_params = _text_target(node.path, dialect)
         pred = dialect.regex(target)
-        return _attr_term(node.path, pred, [*t_params, node.regex], negated=node.negated, entity_pk=entity_pk)
+        return _attr_term(
+            node.path, pred, [*t_params, node.regex], negated=node.negated, entity_pk=entity_pk, dialect=dialect
+        )
     if isinstance(node, Comparison):
         pred, params = _comparison(node, dialect)
-        return _attr_term(node.path, pred, params, negated=node.op == "!=", entity_pk=entity_pk)
+        return _attr_term(node.path, pred, params, negated=node.op == "!=", entity_pk=entity_pk, dialect=dialect)
     raise TypeError(f"unknown query node {node!r}")
 
 
-def _attr_term(path: AttrPath, pred: str, params: list[Any], *, negated: bool, entity_pk: str) -> Fragment:
+def _attr_term(
+    path: AttrPath, pred: str, params: list[Any], *, negated: bool, entity_pk: str, dialect: Dialect
+) -> Fragment:
     """The entity has an instance of the attribute whose value satisfies (or, negated, fails) ``pred``.
 
     Written as a correlated EXISTS: one probe of the (entity_pk, name) index per candidate entity.
     """
     cond = f"NOT COALESCE(({pred}), FALSE)" if negated else f"({pred})"
-    return f"EXISTS (SELECT 1 FROM attrs WHERE entity_pk = {entity_pk} AND name = ? AND {cond})", [path.attr, *params]
+    table = dialect.attrs_probe
+    return f"EXISTS (SELECT 1 FROM {table} WHERE entity_pk = {entity_pk} AND name = ? AND {cond})", [path.attr, *params]
 
 
 def driver(node: Node, dialect: Dialect) -> list[Fragment]:
@@ -78,11 +83,17 @@ def driver(node: Node, dialect: Dialect) -> list[Fragment]:
     most selective of them to drive the query instead of scanning the tenant's entities.
     """
     terms = node.terms if isinstance(node, And) else (node,)
-    out: list[Fragment] = []
+    by_attr: dict[str, list[Fragment]] = {}
     for term in terms:
         if isinstance(term, Comparison) and term.op != "!=" and not term.path.sub and not term.path.keys:
-            pred, params = _comparison(term, dialect)
-            out.append((f"SELECT entity_pk FROM attrs WHERE name = ? AND ({pred})", [term.path.attr, *params]))
+            by_attr.setdefault(term.path.attr, []).append(_comparison(term, dialect))
+    out: list[Fragment] = []
+    for attr, preds in by_attr.items():
+        # every comparison on one attribute joins one range, e.g. pm25>100;pm25<102
+        cond = " AND ".join(f"({sql})" for sql, _ in preds)
+        out.append(
+            (f"SELECT entity_pk FROM attrs WHERE name = ? AND {cond}", [attr, *(p for _, ps in preds for p in ps)])
+        )
     return out
 
 
@@ -107,14 +118,22 @@ def _compare_value(path: AttrPath, op: str, value: Value, dialect: Dialect) -> F
         sql, params = dialect.json_bool("doc", _value_path(path), value.value)
         return sql, params
     if isinstance(value, Number):
+        number = _bindable(value.value)
         if plain:
-            return f"vtype = 'number' AND num {sql_op} ?", [value.value]
+            return f"vtype = 'number' AND num {sql_op} ?", [number]
         target, params = dialect.json_number("doc", _value_path(path))
-        return f"{target} {sql_op} ?", [*params, value.value]
+        return f"{target} {sql_op} ?", [*params, number]
     if isinstance(value, Text | DateTime | Date | Time | Uri):
         target, params = _text_target(path, dialect)
         return f"{target} {sql_op} ?", [*params, value.value]
     raise TypeError(f"unknown query value {value!r}")
+
+
+def _bindable(number: int | float) -> int | float:
+    """Integers beyond 64 bits compare as floats (both engines store numbers as doubles here)."""
+    if isinstance(number, int) and not -(2**63) <= number < 2**63:
+        return float(number)
+    return number
 
 
 def _text_target(path: AttrPath, dialect: Dialect) -> Fragment:

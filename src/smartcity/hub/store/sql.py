@@ -46,6 +46,10 @@ class StoreConflict(Exception):
     """A write collided with existing data (an entity that already exists)."""
 
 
+class StoreQueryError(Exception):
+    """The engine refused a value of the query (e.g. a regular expression it cannot compile)."""
+
+
 @dataclass(frozen=True)
 class TypeInfo:
     type: str
@@ -161,8 +165,8 @@ class EntityReader:
             clauses.append(self.db.dialect.regex("e.id"))
             params.append(query.id_pattern)
         if query.attrs is not None:
-            sql, p = self.db.dialect.in_list("a.name", list(query.attrs))
-            clauses.append(f"EXISTS (SELECT 1 FROM attrs a WHERE a.entity_pk = e.pk AND {sql})")
+            sql, p = self.db.dialect.in_list("name", list(query.attrs))
+            clauses.append(f"EXISTS (SELECT 1 FROM {self.db.dialect.attrs_probe} WHERE entity_pk = e.pk AND {sql})")
             params += p
         if query.q is not None:
             sql, p = compile_q(query.q, self.db.dialect)

@@ -35,12 +35,12 @@ CREATE TABLE attrs (
     num         DOUBLE PRECISION,
     txt         TEXT COLLATE "C",
     doc         JSONB NOT NULL,
-    bbox        BOX,
-    UNIQUE (entity_pk, name, dataset_id)
+    bbox        BOX
 );
+CREATE UNIQUE INDEX attrs_key ON attrs (entity_pk, name, dataset_id);
 CREATE INDEX attrs_name_num ON attrs (name, num) WHERE num IS NOT NULL;
 CREATE INDEX attrs_name_txt ON attrs (name, txt) WHERE txt IS NOT NULL;
-CREATE INDEX attrs_name ON attrs (name, entity_pk);
+CREATE INDEX attrs_multi ON attrs (name, entity_pk) WHERE dataset_id <> '';
 CREATE INDEX attrs_bbox ON attrs USING GIST (bbox) WHERE bbox IS NOT NULL;
 
 CREATE TABLE jsonld_contexts (

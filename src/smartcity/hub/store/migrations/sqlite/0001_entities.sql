@@ -34,12 +34,12 @@ CREATE TABLE attrs (
     vtype       TEXT NOT NULL,
     num         REAL,
     txt         TEXT,
-    doc         TEXT NOT NULL,
-    UNIQUE (entity_pk, name, dataset_id)
+    doc         TEXT NOT NULL
 );
+CREATE UNIQUE INDEX attrs_key ON attrs (entity_pk, name, dataset_id);
 CREATE INDEX attrs_name_num ON attrs (name, num) WHERE num IS NOT NULL;
 CREATE INDEX attrs_name_txt ON attrs (name, txt) WHERE txt IS NOT NULL;
-CREATE INDEX attrs_name ON attrs (name, entity_pk);
+CREATE INDEX attrs_multi ON attrs (name, entity_pk) WHERE dataset_id <> '';
 
 -- bounding boxes of GeoProperty instances; id = attrs.rid
 CREATE VIRTUAL TABLE attrs_geo USING rtree (id, minx, maxx, miny, maxy);
