@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 
 import orjson
 from fastapi import FastAPI
-from fastapi.responses import ORJSONResponse
 
 from smartcity import __version__
 from smartcity.hub import api as hub_api
@@ -52,13 +51,13 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         title="smartcity: Ho Chi Minh City smart-city platform",
         version=__version__,
         description="The city's shared data hub (NGSI-LD context broker, ETSI GS CIM 009 v1.8) and its services.",
-        default_response_class=ORJSONResponse,
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.store = the_store
     app.state.contexts = registry
     app.state.hub = Hub(the_store)
+    app.state.inline_hub = the_store.dialect.name == "sqlite"
     app.add_middleware(IdentityMiddleware)
     errors.install(app)
     app.include_router(hub_api.router())

@@ -416,3 +416,14 @@ def test_geojson_is_not_offered_by_discovery(city: TestClient) -> None:
 )
 def test_invalid_geo_query_is_400(city: TestClient, params: dict[str, str]) -> None:
     assert_problem(city.get(ENTITIES, params={"type": "Landmark", **params}), 400, "BadRequestData")
+
+
+def test_points_with_tiny_extents_can_be_indexed(client: TestClient) -> None:
+    tiny = [
+        {"id": f"urn:ngsi-ld:Marker:{k}", "type": "Marker", "location": point(k * 1e-170, k * 1e-170)}
+        for k in range(1, 151)
+    ]
+    response = client.post(f"{OPS}/create", json=tiny)
+    assert response.status_code == 201, response.text[:300]
+    found = geo_ids(client, "near;maxDistance==1", "Point", [0.0, 0.0], type="Marker", limit="1000")
+    assert len(found) == 150

@@ -67,8 +67,10 @@ json_values = st.recursive(
 property_values = json_values.filter(
     lambda v: not (isinstance(v, dict) and ({"type", "value", "object", "languageMap", "@type", "@value"} & set(v)))
 )
-lon = st.floats(-180, 180, allow_nan=False)
-lat = st.floats(-90, 90, allow_nan=False)
+# Coordinates at GeoJSON's customary precision (7 decimals, about 1 cm): positions with sub-1e-150 extents
+# trip a separate PostgreSQL bug (test_geo_queries.py::test_points_with_tiny_extents_can_be_indexed).
+lon = st.floats(-180, 180, allow_nan=False).map(lambda v: round(v, 7))
+lat = st.floats(-90, 90, allow_nan=False).map(lambda v: round(v, 7))
 points = st.builds(lambda x, y: {"type": "Point", "coordinates": [x, y]}, lon, lat)
 language_maps = st.dictionaries(st.sampled_from(["vi", "en", "fr", "zh-Hans", "@none"]), text, min_size=1, max_size=3)
 timestamps = st.sampled_from(["2024-05-01T08:00:00Z", "2024-05-01T15:00:00+07:00", "2023-12-31T23:59:59.123456Z"])

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from smartcity.hub.api import paths as _paths  # noqa: F401 - registers {entityId:uri}, {attrId:term}
-from smartcity.hub.api.negotiation import GEOJSON, NgsiRequest, hub_of, read_request
+from smartcity.hub.api.negotiation import GEOJSON, NgsiRequest, call_hub, hub_of, read_request
 from smartcity.hub.api.params import Rendering, build_query, check_id, parse_options, rendering
 from smartcity.hub.api.responses import ngsi_response, no_content
 from smartcity.hub.errors import BadRequestData
@@ -79,7 +79,7 @@ def update_body(req: NgsiRequest, result: UpdateResult) -> Any:
 async def create_entity(request: Request) -> Response:
     req = await read_request(request)
     entity = expand_entity(req.body, req.ctx)
-    await run_in_threadpool(hub_of(request).create_entity, req.tenant, entity)
+    await call_hub(request, hub_of(request).create_entity, req.tenant, entity)
     return no_content(req, status=201, headers={"Location": f"/ngsi-ld/v1/entities/{quote(entity.id, safe=':')}"})
 
 
@@ -177,7 +177,7 @@ async def retrieve_entity(
     req = await read_request(request, body=False, geojson=True)
     check_id(entityId)
     view = rendering(req.ctx, options=options, fmt=format, attrs=attrs, lang=lang)
-    entity = await run_in_threadpool(hub_of(request).get_entity, req.tenant, entityId)
+    entity = await call_hub(request, hub_of(request).get_entity, req.tenant, entityId)
     return ngsi_response(req, render(req, [entity], view, geometryProperty)[0])
 
 
@@ -185,7 +185,7 @@ async def retrieve_entity(
 async def delete_entity(request: Request, entityId: str) -> Response:
     req = await read_request(request, body=False)
     check_id(entityId)
-    await run_in_threadpool(hub_of(request).delete_entity, req.tenant, entityId)
+    await call_hub(request, hub_of(request).delete_entity, req.tenant, entityId)
     return no_content(req)
 
 
@@ -194,7 +194,7 @@ async def merge_entity(request: Request, entityId: str) -> Response:
     req = await read_request(request, merge_patch=True)
     check_id(entityId)
     patch = _fragment_entity(req, entityId, allow_null=True)
-    await run_in_threadpool(hub_of(request).merge_entity, req.tenant, entityId, patch)
+    await call_hub(request, hub_of(request).merge_entity, req.tenant, entityId, patch)
     return no_content(req)
 
 
@@ -203,7 +203,7 @@ async def replace_entity(request: Request, entityId: str) -> Response:
     req = await read_request(request)
     check_id(entityId)
     entity = _fragment_entity(req, entityId)
-    await run_in_threadpool(hub_of(request).replace_entity, req.tenant, entityId, entity)
+    await call_hub(request, hub_of(request).replace_entity, req.tenant, entityId, entity)
     return no_content(req)
 
 
@@ -225,8 +225,8 @@ async def append_attrs(request: Request, entityId: str, options: Opt = None) -> 
     check_id(entityId)
     attrs = expand_attributes(req.body, req.ctx)
     no_overwrite = "noOverwrite" in parse_options(options)
-    result = await run_in_threadpool(
-        hub_of(request).append_attrs, req.tenant, entityId, attrs, no_overwrite=no_overwrite
+    result = await call_hub(
+        request, hub_of(request).append_attrs, req.tenant, entityId, attrs, no_overwrite=no_overwrite
     )
     if result.not_updated:
         return ngsi_response(req, update_body(req, result), status=207, with_context=False)
@@ -238,7 +238,7 @@ async def update_attrs(request: Request, entityId: str) -> Response:
     req = await read_request(request)
     check_id(entityId)
     attrs = expand_attributes(req.body, req.ctx)
-    result = await run_in_threadpool(hub_of(request).update_attrs, req.tenant, entityId, attrs)
+    result = await call_hub(request, hub_of(request).update_attrs, req.tenant, entityId, attrs)
     if result.not_updated:
         return ngsi_response(req, update_body(req, result), status=207, with_context=False)
     return no_content(req)
@@ -263,7 +263,7 @@ async def patch_attr(request: Request, entityId: str, attrId: str) -> Response:
     req = await read_request(request)
     check_id(entityId)
     iri, patch = _partial_instance(req, attrId)
-    await run_in_threadpool(hub_of(request).patch_attr, req.tenant, entityId, iri, patch)
+    await call_hub(request, hub_of(request).patch_attr, req.tenant, entityId, iri, patch)
     return no_content(req)
 
 
@@ -289,7 +289,7 @@ async def replace_attr(request: Request, entityId: str, attrId: str) -> Response
     req = await read_request(request)
     check_id(entityId)
     iri, inst = _one_instance(req, attrId, allow_null=False)
-    await run_in_threadpool(hub_of(request).replace_attr, req.tenant, entityId, iri, inst)
+    await call_hub(request, hub_of(request).replace_attr, req.tenant, entityId, iri, inst)
     return no_content(req)
 
 
@@ -302,7 +302,8 @@ async def delete_attr(
     if deleteAll not in (None, "true", "false"):
         raise BadRequestData("'deleteAll' must be true or false")
     iri = req.ctx.expand_term(attrId)
-    await run_in_threadpool(
+    await call_hub(
+        request,
         hub_of(request).delete_attr,
         req.tenant,
         entityId,

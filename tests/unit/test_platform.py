@@ -1,0 +1,100 @@
+"""The platform shell: settings, the command line, the app factory, migrations, the identity hook, OpenAPI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi import Request
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from smartcity import cli
+from smartcity.app import create_app
+from smartcity.hub.store import open_store
+from smartcity.settings import Settings, SettingsError
+from smartcity.web.identity import IdentityMiddleware, Principal, principal_of
+
+
+def test_settings_come_from_env_then_flags() -> None:
+    env = {"SMARTCITY_PORT": "9000", "SMARTCITY_DATABASE_URL": "sqlite:///x.db", "SMARTCITY_LOG_LEVEL": "debug"}
+    settings = Settings.from_env(env)
+    assert (settings.port, settings.database_url, settings.log_level) == (9000, "sqlite:///x.db", "DEBUG")
+    assert Settings.from_env(env, port=9100, host=None).port == 9100
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"SMARTCITY_PORT": "eighty"},
+        {"SMARTCITY_PORT": "70000"},
+        {"SMARTCITY_DATABASE_URL": "mysql://localhost/db"},
+        {"SMARTCITY_CONTEXT_TIMEOUT": "5"},
+    ],
+)
+def test_bad_settings_stop_start_up_with_a_message(env: dict[str, str]) -> None:
+    with pytest.raises(SettingsError):
+        Settings.from_env(env)
+
+
+def test_cli_rejects_a_bad_database_url(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["serve", "--database", "oracle://db"]) == 2
+    assert "unsupported database URL" in capsys.readouterr().err
+
+
+def test_cli_serve_starts_uvicorn_with_the_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    seen: dict[str, object] = {}
+
+    def fake_run(app: object, **kwargs: object) -> None:
+        seen.update(kwargs)
+
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    assert cli.main(["serve", "--port", "8181", "--database", f"sqlite:///{tmp_path}/s.db"]) == 0
+    assert seen["port"] == 8181 and seen["host"] == "127.0.0.1"
+    assert (tmp_path / "s.db").exists()
+
+
+def test_migrations_are_versioned_and_idempotent(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path}/m.db")
+    try:
+        assert store.migrate() == []
+        with store.transaction(write=False) as db:
+            versions = [r[0] for r in db.run("SELECT version FROM schema_migrations").fetchall()]
+        assert versions == [1]
+    finally:
+        store.close()
+
+
+def test_every_request_passes_the_identity_middleware(tmp_path: Path) -> None:
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path}/i.db"))
+    assert any(m.cls is IdentityMiddleware for m in app.user_middleware)
+    seen: list[Principal] = []
+
+    @app.get("/_whoami")
+    async def whoami(request: Request) -> dict[str, str]:
+        seen.append(principal_of(request))
+        return {"subject": principal_of(request).subject}
+
+    with TestClient(app) as client:
+        assert client.get("/_whoami").json() == {"subject": "anonymous"}
+        assert client.get("/ngsi-ld/v1/types").status_code == 200
+    assert seen and seen[0].is_anonymous
+
+
+def test_openapi_documents_every_ngsi_ld_route(tmp_path: Path) -> None:
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path}/o.db"))
+    with TestClient(app) as client:
+        assert client.get("/docs").status_code == 200
+        spec = client.get("/openapi.json").json()
+    documented = {(path, method.upper()) for path, item in spec["paths"].items() for method in item}
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.path.startswith("/ngsi-ld/v1"):
+            for method in route.methods:
+                assert (route.path, method) in documented
+
+
+def test_health_names_the_backend(tmp_path: Path) -> None:
+    with TestClient(create_app(Settings(database_url=f"sqlite:///{tmp_path}/h.db"))) as client:
+        assert client.get("/health").json()["database"] == "sqlite"
