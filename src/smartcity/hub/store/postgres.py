@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -19,6 +20,9 @@ from smartcity.hub.store.sql import Cursor, Db, StoreConflict, StoreQueryError, 
 
 log = logging.getLogger(__name__)
 
+#: entities inserted before the store refreshes PostgreSQL's planner statistics
+ANALYZE_MIN_ROWS = 5000
+
 
 @lru_cache(maxsize=2048)
 def _pg(sql: str) -> str:
@@ -28,8 +32,12 @@ def _pg(sql: str) -> str:
 class PostgresDb:
     dialect = PostgresDialect()
 
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+    def __init__(self, conn: psycopg.Connection[Any], store: PostgresStore) -> None:
         self.conn = conn
+        self.store = store
+
+    def note_inserted(self, n: int) -> None:
+        self.store.note_inserted(n)
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         try:
@@ -76,6 +84,10 @@ class PostgresStore(Store):
         super().__init__()
         self.url = url
         ensure_database(url)
+        self._analyze_lock = threading.Lock()
+        self._inserted_since_analyze = 0
+        self._analyze_threshold = ANALYZE_MIN_ROWS
+        self._analyzing = False
         self.pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             url, min_size=min_size, max_size=max_size, open=True, kwargs={"autocommit": False}
         )
@@ -83,7 +95,37 @@ class PostgresStore(Store):
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Db]:
         with self.pool.connection() as conn, conn.transaction():
-            yield PostgresDb(conn)
+            yield PostgresDb(conn, self)
+        if write and self._inserted_since_analyze >= self._analyze_threshold:
+            self._analyze_soon()
+
+    def note_inserted(self, n: int) -> None:
+        with self._analyze_lock:
+            self._inserted_since_analyze += n
+
+    def _analyze_soon(self) -> None:
+        """Refresh planner statistics after a large load, in the background (autovacuum would, a minute later)."""
+        with self._analyze_lock:
+            if self._analyzing:
+                return
+            self._analyzing = True
+            self._inserted_since_analyze = 0
+        threading.Thread(target=self._analyze, name="smartcity-analyze", daemon=True).start()
+
+    def _analyze(self) -> None:
+        try:
+            with psycopg.connect(self.url, autocommit=True) as conn:
+                conn.execute("ANALYZE entities, entity_types, attrs")
+                total = conn.execute("SELECT count(*) FROM entities").fetchone()
+            with self._analyze_lock:
+                # analyse again once the data has grown by a fifth
+                self._analyze_threshold = max(ANALYZE_MIN_ROWS, int((total[0] if total else 0) * 0.2))
+            log.info("refreshed PostgreSQL planner statistics")
+        except psycopg.Error:
+            log.warning("could not refresh PostgreSQL planner statistics", exc_info=True)
+        finally:
+            with self._analyze_lock:
+                self._analyzing = False
 
     def _lock_migrations(self, db: Db) -> None:
         db.run("SELECT pg_advisory_xact_lock(?)", [0x5C17])

@@ -42,6 +42,10 @@ class Db(Protocol):
 
     def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
 
+    def note_inserted(self, n: int) -> None:
+        """Tell the engine that ``n`` entities were added (it may refresh its planner statistics)."""
+        ...
+
 
 class StoreConflict(Exception):
     """A write collided with existing data (an entity that already exists)."""
@@ -367,6 +371,7 @@ class EntityWriter(EntityReader):
         """Insert new entities with a few multi-row statements; an existing id raises StoreConflict."""
         if not entities:
             return
+        self.db.note_inserted(len(entities))
         if self.db.dialect.name == "postgresql":
             self._insert_many_postgres(entities)
             return

@@ -52,6 +52,9 @@ class SqliteDb:
         except sqlite3.IntegrityError as exc:
             raise StoreConflict(str(exc)) from exc
 
+    def note_inserted(self, n: int) -> None:
+        """SQLite plans from the store's own selectivity probes (see EntityReader); nothing to refresh."""
+
 
 class SqliteStore(Store):
     dialect = SqliteDialect()
