@@ -321,3 +321,12 @@ def test_responses_echo_the_tenant(client: TestClient) -> None:
     read = client.get(entity_url(MARKET), headers=tenant("district1"))
     assert read.headers["ngsild-tenant"] == "district1"
     assert without_system(read.json()) == ben_thanh()
+
+
+def test_replace_entity_keeps_the_entity_created_at(client: TestClient) -> None:
+    create(client, ben_thanh())
+    before = fetch(client, MARKET, options="sysAttrs")
+    assert client.put(entity_url(MARKET), json={"type": "Market", "stalls": prop(1)}).status_code == 204
+    after = fetch(client, MARKET, options="sysAttrs")
+    assert after["createdAt"] == before["createdAt"]
+    assert after["modifiedAt"] > before["modifiedAt"]

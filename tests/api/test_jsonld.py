@@ -322,3 +322,27 @@ def test_adding_a_context_needs_a_json_body(client: TestClient) -> None:
     response = client.post(CONTEXTS, content=b"<ctx/>", headers={"Content-Type": "application/xml"})
     assert_problem(response, 415, "UnsupportedMediaType")
     assert_problem(client.post(CONTEXTS, content=b"{", headers={"Content-Type": "application/json"}), 400)
+
+
+def test_every_json_answer_with_a_body_links_its_context(client: TestClient, city_ctx: str) -> None:
+    assert client.post(ENTITIES, json=gauge_in_city_terms(), headers=link(city_ctx)).status_code == 201
+    reads = [
+        ("GET", entity_url(GAUGE), None),
+        ("GET", f"{ENTITIES}?type=FloodSensor", None),
+        ("POST", f"{OPS}/query", {"type": "Query", "entities": [{"type": "FloodSensor"}]}),
+        ("GET", f"{BASE}/types", None),
+        ("GET", f"{BASE}/types/FloodSensor", None),
+        ("GET", f"{BASE}/attributes", None),
+        ("GET", f"{BASE}/attributes/waterLevel", None),
+    ]
+    for method, url, body in reads:
+        as_json = client.request(method, url, json=body, headers=link(city_ctx))
+        assert as_json.status_code == 200, (url, as_json.text)
+        assert media(as_json) == "application/json", url
+        assert parse_links(as_json.headers["link"])[CONTEXT_REL] == city_ctx, url
+        as_ld = client.request(method, url, json=body, headers={**link(city_ctx), "Accept": JSONLD})
+        assert media(as_ld) == JSONLD, url
+        assert "link" not in as_ld.headers, url
+        data = as_ld.json()
+        for item in data if isinstance(data, list) else [data]:
+            assert item["@context"] == city_ctx, url

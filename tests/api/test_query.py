@@ -237,11 +237,6 @@ def test_q_dates_and_times(city: TestClient, q: str, expected: list[str]) -> Non
     assert q_ids(city, q) == sorted(expected)
 
 
-@pytest.mark.xfail(
-    reason="store: observedAt/DateTime comparisons are textual, so an instant written with a +07:00 offset "
-    "(or with fractional seconds) does not equal/order with the same instant written in Z",
-    strict=True,
-)
 def test_q_date_time_compares_instants_not_text(client: TestClient) -> None:
     create_all(
         client,
@@ -614,3 +609,15 @@ def test_q_full_iris_meta_members_and_nested_values(city: TestClient, q: str, ex
     for entity_id, attrs in patches.items():
         assert city.post(f"{ENTITIES}/{entity_id}/attrs", json=attrs).status_code == 204
     assert q_ids(city, q) == sorted(expected)
+
+
+def test_attrs_with_key_values_projects_the_values(city: TestClient) -> None:
+    found = query(city, type="WeatherObserved", attrs="humidity,sensor", options="keyValues", q="level<=3")
+    assert found == [
+        {"id": W1, "type": "WeatherObserved", "humidity": 70, "sensor": D1},
+        {"id": W2, "type": "WeatherObserved", "humidity": 65, "sensor": D2},
+    ]
+
+
+def test_id_and_id_pattern_together_must_both_match(city: TestClient) -> None:
+    assert query_ids(city, id=f"{W1},{W2},{D1}", idPattern="WeatherObserved") == sorted([W1, W2])

@@ -62,7 +62,7 @@ def test_migrations_are_versioned_and_idempotent(tmp_path: Path) -> None:
         assert store.migrate() == []
         with store.transaction(write=False) as db:
             versions = [r[0] for r in db.run("SELECT version FROM schema_migrations").fetchall()]
-        assert versions == [1]
+        assert versions == [1, 2]
     finally:
         store.close()
 

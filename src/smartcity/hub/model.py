@@ -85,6 +85,12 @@ def parse_time(text: object) -> datetime | None:
     return moment
 
 
+def normal_time(text: str) -> str:
+    """A date-time in the one form the store compares (UTC, microseconds, ``Z``); other text as it is."""
+    moment = parse_time(text)
+    return format_time(moment) if moment is not None else text
+
+
 @dataclass
 class Entity:
     """One entity: its id, its expanded types and its attributes (IRI -> instances)."""
@@ -138,7 +144,7 @@ def index_values(instance: Instance) -> tuple[str, float | None, str | None]:
     if isinstance(value, dict):
         typed = value.get("@value")
         if isinstance(typed, str) and value.get("@type") in ("DateTime", "Date", "Time"):
-            return "datetime", None, typed
+            return "datetime", None, normal_time(typed) if value.get("@type") == "DateTime" else typed
         return "object", None, None
     if isinstance(value, list):
         return "array", None, None

@@ -36,6 +36,10 @@ class Dialect(Protocol):
 
     def json_bool(self, col: str, path: list[str], value: bool) -> Fragment: ...
 
+    def json_time(self, col: str, path: list[str]) -> Fragment:
+        """The date-time at ``path`` in the store's normal form (see ``model.normal_time``), else NULL."""
+        ...
+
 
 def _sqlite_path(path: list[str]) -> str:
     return "$" + "".join('."' + key.replace('"', '\\"') + '"' for key in path)
@@ -70,6 +74,10 @@ class SqliteDialect:
     def json_bool(self, col: str, path: list[str], value: bool) -> Fragment:
         return f"json_type({col}, ?) = ?", [_sqlite_path(path), "true" if value else "false"]
 
+    def json_time(self, col: str, path: list[str]) -> Fragment:
+        text, params = self.json_text(col, path)
+        return f"ngsi_time({text})", params
+
 
 class PostgresDialect:
     name = "postgresql"
@@ -98,3 +106,7 @@ class PostgresDialect:
 
     def json_bool(self, col: str, path: list[str], value: bool) -> Fragment:
         return f"({col} #> ?::text[]) = ?::jsonb", [path, "true" if value else "false"]
+
+    def json_time(self, col: str, path: list[str]) -> Fragment:
+        text, params = self.json_text(col, path)
+        return f"ngsi_time({text})", params

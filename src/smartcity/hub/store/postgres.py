@@ -88,6 +88,7 @@ class PostgresStore(Store):
         self._inserted_since_analyze = 0
         self._analyze_threshold = ANALYZE_MIN_ROWS
         self._analyzing = False
+        self._analyzer: threading.Thread | None = None
         self.pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             url, min_size=min_size, max_size=max_size, open=True, kwargs={"autocommit": False}
         )
@@ -110,7 +111,8 @@ class PostgresStore(Store):
                 return
             self._analyzing = True
             self._inserted_since_analyze = 0
-        threading.Thread(target=self._analyze, name="smartcity-analyze", daemon=True).start()
+        self._analyzer = threading.Thread(target=self._analyze, name="smartcity-analyze", daemon=True)
+        self._analyzer.start()
 
     def _analyze(self) -> None:
         try:
@@ -131,4 +133,6 @@ class PostgresStore(Store):
         db.run("SELECT pg_advisory_xact_lock(?)", [0x5C17])
 
     def close(self) -> None:
+        if self._analyzer is not None:
+            self._analyzer.join(timeout=60)
         self.pool.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from smartcity.hub.model import normal_time
 from smartcity.hub.qlang import (
     And,
     AttrPath,
@@ -123,7 +124,11 @@ def _compare_value(path: AttrPath, op: str, value: Value, dialect: Dialect) -> F
             return f"vtype = 'number' AND num {sql_op} ?", [number]
         target, params = dialect.json_number("doc", _value_path(path))
         return f"{target} {sql_op} ?", [*params, number]
-    if isinstance(value, Text | DateTime | Date | Time | Uri):
+    if isinstance(value, DateTime):
+        # instants compare as instants: both sides in the store's normal form (UTC, microseconds, Z)
+        target, params = _time_target(path, dialect)
+        return f"{target} {sql_op} ?", [*params, normal_time(value.value)]
+    if isinstance(value, Text | Date | Time | Uri):
         target, params = _text_target(path, dialect)
         return f"{target} {sql_op} ?", [*params, value.value]
     raise TypeError(f"unknown query value {value!r}")
@@ -147,6 +152,17 @@ def _text_target(path: AttrPath, dialect: Dialect) -> Fragment:
     object_sql, object_params = dialect.json_text("doc", [*base, "object"])
     typed_sql, typed_params = dialect.json_text("doc", [*base, "value", "@value"])
     return f"COALESCE({value_sql}, {object_sql}, {typed_sql})", value_params + object_params + typed_params
+
+
+def _time_target(path: AttrPath, dialect: Dialect) -> Fragment:
+    if not path.sub and not path.keys:
+        return "(CASE WHEN vtype IN ('datetime', 'string') THEN txt END)", []
+    base = _doc_path(path)
+    if path.keys or (path.sub and path.sub[-1] in META_MEMBERS):
+        return dialect.json_time("doc", base)
+    value_sql, value_params = dialect.json_time("doc", [*base, "value"])
+    typed_sql, typed_params = dialect.json_time("doc", [*base, "value", "@value"])
+    return f"COALESCE({value_sql}, {typed_sql})", value_params + typed_params
 
 
 def _doc_path(path: AttrPath) -> list[str]:

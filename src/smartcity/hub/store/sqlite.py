@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from smartcity.hub.model import format_time, parse_time
 from smartcity.hub.store.base import Store
 from smartcity.hub.store.dialect import SqliteDialect
 from smartcity.hub.store.sql import Cursor, StoreConflict
@@ -30,6 +31,13 @@ def _regexp(pattern: str | None, value: object) -> int:
         return 0
     compiled = _compiled(pattern)
     return 1 if compiled is not None and compiled.search(value) is not None else 0
+
+
+def _ngsi_time(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    moment = parse_time(value)
+    return format_time(moment) if moment is not None else None
 
 
 class SqliteDb:
@@ -79,6 +87,7 @@ class SqliteStore(Store):
         conn.execute("PRAGMA cache_size=-65536")
         conn.execute("PRAGMA mmap_size=268435456")
         conn.create_function("regexp", 2, _regexp, deterministic=True)
+        conn.create_function("ngsi_time", 1, _ngsi_time, deterministic=True)
         return conn
 
     @contextmanager
