@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
-import httpx
 from starlette.testclient import TestClient
 
 BASE = "/ngsi-ld/v1"
@@ -22,6 +22,24 @@ GEOJSON = "application/geo+json"
 SYSTEM_MEMBERS = frozenset({"createdAt", "modifiedAt"})
 
 
+class Response(Protocol):
+    """What the tests read from a TestClient response (httpx or httpx2, whichever Starlette uses)."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def headers(self) -> Any: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+    @property
+    def text(self) -> str: ...
+
+    def json(self) -> Any: ...
+
+
 def link(url: str) -> dict[str, str]:
     """The JSON-LD ``Link`` header that names ``url`` as the request's @context."""
     return {"Link": f'<{url}>; rel="{CONTEXT_REL}"; type="{JSONLD}"'}
@@ -35,11 +53,11 @@ def entity_url(entity_id: str) -> str:
     return f"{ENTITIES}/{entity_id}"
 
 
-def media(response: httpx.Response) -> str:
-    return response.headers.get("content-type", "").split(";", 1)[0].strip()
+def media(response: Response) -> str:
+    return str(response.headers.get("content-type", "")).split(";", 1)[0].strip()
 
 
-def assert_problem(response: httpx.Response, status: int, error: str | None = None) -> dict[str, Any]:
+def assert_problem(response: Response, status: int, error: str | None = None) -> dict[str, Any]:
     """An NGSI-LD error: the status, application/json, and a problem-details body with an NGSI-LD type."""
     assert response.status_code == status, (response.status_code, response.text)
     assert media(response) == "application/json", response.headers
@@ -53,13 +71,13 @@ def assert_problem(response: httpx.Response, status: int, error: str | None = No
     return body
 
 
-def create(client: TestClient, entity: dict[str, Any], headers: dict[str, str] | None = None) -> httpx.Response:
-    response = client.post(ENTITIES, json=entity, headers=headers)
+def create(client: TestClient, entity: dict[str, Any], headers: Mapping[str, str] | None = None) -> Response:
+    response: Response = client.post(ENTITIES, json=entity, headers=headers)
     assert response.status_code == 201, response.text
     return response
 
 
-def create_all(client: TestClient, entities: list[dict[str, Any]], headers: dict[str, str] | None = None) -> None:
+def create_all(client: TestClient, entities: list[dict[str, Any]], headers: Mapping[str, str] | None = None) -> None:
     response = client.post(f"{OPS}/create", json=entities, headers=headers)
     assert response.status_code == 201, response.text
     assert sorted(response.json()) == sorted(e["id"] for e in entities)
@@ -72,7 +90,7 @@ def fetch(client: TestClient, entity_id: str, **params: str) -> dict[str, Any]:
     return body
 
 
-def query(client: TestClient, headers: dict[str, str] | None = None, **params: str) -> list[dict[str, Any]]:
+def query(client: TestClient, headers: Mapping[str, str] | None = None, /, **params: str) -> list[dict[str, Any]]:
     response = client.get(ENTITIES, params=params, headers=headers)
     assert response.status_code == 200, response.text
     body: list[dict[str, Any]] = response.json()
@@ -80,7 +98,7 @@ def query(client: TestClient, headers: dict[str, str] | None = None, **params: s
     return body
 
 
-def query_ids(client: TestClient, headers: dict[str, str] | None = None, **params: str) -> list[str]:
+def query_ids(client: TestClient, headers: Mapping[str, str] | None = None, /, **params: str) -> list[str]:
     return sorted(e["id"] for e in query(client, headers, **params))
 
 

@@ -47,7 +47,7 @@ dataset_ids = st.builds(lambda n: f"urn:ngsi-ld:Dataset:{n}", st.integers(0, 10_
 uris = st.builds(
     lambda kind, n: f"urn:ngsi-ld:{kind}:{n}", st.sampled_from(["Person", "Device", "Road"]), st.integers(0, 99)
 )
-text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20)
+text = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=20)
 
 scalars = st.one_of(
     st.booleans(),
