@@ -62,7 +62,11 @@ async def call_hub(request: Request, fn: Callable[..., T], *args: Any, **kwargs:
     never hold up other requests; PostgreSQL calls wait on the network and go to the pool too.
     """
     if request.app.state.inline_hub:
-        return fn(*args, **kwargs)
+        store = request.app.state.store
+        with store.grouped():
+            result = fn(*args, **kwargs)
+        await store.settle()
+        return result
     return await run_in_threadpool(fn, *args, **kwargs)
 
 

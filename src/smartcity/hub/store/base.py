@@ -62,6 +62,14 @@ class Store(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    @contextmanager
+    def grouped(self) -> Iterator[None]:
+        """Writes inside may share a transaction committed later (engines with group commit)."""
+        yield
+
+    async def settle(self) -> None:  # noqa: B027 - a hook: engines without group commit are durable at once
+        """Wait until the writes made under :meth:`grouped` are durable."""
+
     # -- tenants -----------------------------------------------------------------------------------
 
     def tenant(self, name: str | None, *, create: bool = False) -> SqlTenantScope:
