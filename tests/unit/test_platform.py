@@ -98,3 +98,14 @@ def test_openapi_documents_every_ngsi_ld_route(tmp_path: Path) -> None:
 def test_health_names_the_backend(tmp_path: Path) -> None:
     with TestClient(create_app(Settings(database_url=f"sqlite:///{tmp_path}/h.db"))) as client:
         assert client.get("/health").json()["database"] == "sqlite"
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    import dataclasses
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for field in dataclasses.fields(Settings):
+        variable = "SMARTCITY_" + field.name.upper()
+        if field.name == "database_url":
+            variable = "SMARTCITY_DATABASE_URL"
+        assert variable in readme, f"{variable} is not documented in README.md"

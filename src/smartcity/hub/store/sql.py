@@ -408,38 +408,20 @@ class EntityWriter(EntityReader):
         )
 
     def _insert_many_postgres(self, entities: Sequence[Entity]) -> None:
-        """PostgreSQL: one statement per table; the rows travel as one JSON document (json_to_recordset)."""
-        got = self.db.run(
-            "INSERT INTO entities (tenant_id, id, types, created_at, modified_at) "
-            "SELECT ?, u.id, u.types, u.created, u.modified "
-            "FROM json_to_recordset(?::json) AS u(id text, types text, created text, modified text) "
-            "RETURNING id, pk",
-            [
-                self.tenant_id,
-                _dumps(
-                    [
-                        {"id": e.id, "types": _dumps(e.types), "created": e.created_at, "modified": e.modified_at}
-                        for e in entities
-                    ]
-                ),
-            ],
-        ).fetchall()
-        pk_of = {row[0]: int(row[1]) for row in got}
-        self.db.run(
-            "INSERT INTO entity_types (tenant_id, type, entity_pk) SELECT ?, u.type, u.pk "
-            "FROM json_to_recordset(?::json) AS u(type text, pk bigint)",
-            [self.tenant_id, _dumps([{"type": t, "pk": pk_of[e.id]} for e in entities for t in e.types])],
-        )
-        rows = []
+        """PostgreSQL: one statement (three data-modifying CTEs) whose rows travel as JSON documents."""
+        entity_rows = [
+            {"id": e.id, "types": _dumps(e.types), "created": e.created_at, "modified": e.modified_at} for e in entities
+        ]
+        type_rows = [{"id": e.id, "type": t} for e in entities for t in e.types]
+        attr_rows = []
         for e in entities:
-            pk = pk_of[e.id]
             for name, insts in e.attrs.items():
                 for inst in insts:
                     vtype, num, txt = index_values(inst)
                     box = _box(inst)
-                    rows.append(
+                    attr_rows.append(
                         {
-                            "pk": pk,
+                            "id": e.id,
                             "name": name,
                             "ds": dataset_of(inst) or "",
                             "kind": str(inst.get("type", "Property")),
@@ -447,21 +429,28 @@ class EntityWriter(EntityReader):
                             "num": num,
                             "txt": txt,
                             "doc": inst,
-                            "x1": box[0] if box else None,
-                            "y1": box[1] if box else None,
-                            "x2": box[2] if box else None,
-                            "y2": box[3] if box else None,
+                            "box": list(box) if box else None,
                         }
                     )
-        if not rows:
-            return
         self.db.run(
+            "WITH new AS ("
+            " INSERT INTO entities (tenant_id, id, types, created_at, modified_at)"
+            " SELECT ?, u.id, u.types, u.created, u.modified"
+            " FROM json_to_recordset(?::json) AS u(id text, types text, created text, modified text)"
+            " RETURNING id, pk"
+            "), typed AS ("
+            " INSERT INTO entity_types (tenant_id, type, entity_pk)"
+            " SELECT ?, u.type, new.pk FROM json_to_recordset(?::json) AS u(id text, type text)"
+            " JOIN new ON new.id = u.id"
+            ") "
             "INSERT INTO attrs (entity_pk, name, dataset_id, kind, vtype, num, txt, doc, bbox) "
-            "SELECT u.pk, u.name, u.ds, u.kind, u.vtype, u.num, u.txt, u.doc, "
-            "CASE WHEN u.x1 IS NULL THEN NULL ELSE box(point(u.x1, u.y1), point(u.x2, u.y2)) END "
-            "FROM json_to_recordset(?::json) AS u(pk bigint, name text, ds text, kind text, vtype text, "
-            "num float8, txt text, doc jsonb, x1 float8, y1 float8, x2 float8, y2 float8)",
-            [_dumps(rows)],
+            "SELECT new.pk, u.name, u.ds, u.kind, u.vtype, u.num, u.txt, u.doc, "
+            "CASE WHEN u.box IS NULL THEN NULL "
+            "ELSE box(point(u.box[1], u.box[2]), point(u.box[3], u.box[4])) END "
+            "FROM ROWS FROM (json_to_recordset(?::json) AS (id text, name text, ds text, kind text, vtype text, "
+            "num float8, txt text, doc jsonb, box float8[])) WITH ORDINALITY "
+            "AS u(id, name, ds, kind, vtype, num, txt, doc, box, ord) JOIN new ON new.id = u.id ORDER BY u.ord",
+            [self.tenant_id, _dumps(entity_rows), self.tenant_id, _dumps(type_rows), _dumps(attr_rows)],
         )
 
     def _allocate(self, table: str, column: str, n: int) -> list[int]:
