@@ -42,11 +42,22 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(database: str) -> Iterator[int]:
+def server(database: str, workers: int = 1) -> Iterator[int]:
     port = free_port()
     env = {**os.environ, "SMARTCITY_LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "smartcity", "serve", "--port", str(port), "--database", database],
+        [
+            sys.executable,
+            "-m",
+            "smartcity",
+            "serve",
+            "--port",
+            str(port),
+            "--database",
+            database,
+            "--workers",
+            str(workers),
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

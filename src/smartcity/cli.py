@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import re
 import sys
 from collections.abc import Sequence
 
@@ -27,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
         "(env SMARTCITY_DATABASE_URL)",
     )
     serve.add_argument("--log-level", dest="log_level", help="DEBUG, INFO, WARNING (env SMARTCITY_LOG_LEVEL)")
+    serve.add_argument(
+        "--workers", type=int, help="API processes sharing one PostgreSQL database (default 1, env SMARTCITY_WORKERS)"
+    )
     return parser
 
 
@@ -38,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             port=args.port,
             database_url=args.database_url,
             log_level=args.log_level.upper() if args.log_level else None,
+            workers=args.workers,
         )
     except SettingsError as exc:
         print(f"smartcity: {exc}", file=sys.stderr)
@@ -53,14 +59,37 @@ def serve(settings: Settings) -> int:
 
     from smartcity.app import create_app
 
-    app = create_app(settings)
-    print(
+    banner = (
         f"smartcity {__version__}: http://{settings.host}:{settings.port}/  (API docs at /docs, "
-        f"NGSI-LD at /ngsi-ld/v1, database {settings.database_url})",
-        flush=True,
+        f"NGSI-LD at /ngsi-ld/v1, database {_safe_url(settings.database_url)}"
+        + (f", {settings.workers} workers)" if settings.workers > 1 else ")")
     )
+    if settings.workers > 1:
+        # migrate once here, then let each worker process build the app from the same settings
+        from smartcity.hub.store import open_store
+
+        open_store(settings.database_url).close()
+        os.environ.update(settings.to_env())
+        print(banner, flush=True)
+        uvicorn.run(
+            "smartcity.app:create_app",
+            factory=True,
+            workers=settings.workers,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level.lower(),
+            access_log=False,
+        )
+        return 0
+    app = create_app(settings)
+    print(banner, flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(), access_log=False)
     return 0
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without a password, for logs."""
+    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
 
 
 if __name__ == "__main__":

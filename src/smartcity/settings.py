@@ -8,6 +8,7 @@
 | SMARTCITY_CONTEXT_TIMEOUT     |                 | 2.0 (seconds, remote @context)   |
 | SMARTCITY_MAX_BODY_BYTES      |                 | 8388608 (8 MiB)                  |
 | SMARTCITY_LOG_LEVEL           | --log-level     | INFO                             |
+| SMARTCITY_WORKERS             | --workers       | 1 (API processes; PostgreSQL only) |
 """
 
 from __future__ import annotations
@@ -32,6 +33,19 @@ class Settings:
     context_timeout: float = 2.0
     max_body_bytes: int = 8 * 1024 * 1024
     log_level: str = "INFO"
+    workers: int = 1
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as the environment variables that :meth:`from_env` reads (for worker processes)."""
+        return {
+            "SMARTCITY_HOST": self.host,
+            "SMARTCITY_PORT": str(self.port),
+            "SMARTCITY_DATABASE_URL": self.database_url,
+            "SMARTCITY_CONTEXT_TIMEOUT": str(self.context_timeout),
+            "SMARTCITY_MAX_BODY_BYTES": str(self.max_body_bytes),
+            "SMARTCITY_LOG_LEVEL": self.log_level,
+            "SMARTCITY_WORKERS": str(self.workers),
+        }
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -44,6 +58,7 @@ class Settings:
             context_timeout=_float(env, "SMARTCITY_CONTEXT_TIMEOUT", cls.context_timeout),
             max_body_bytes=_int(env, "SMARTCITY_MAX_BODY_BYTES", cls.max_body_bytes),
             log_level=env.get("SMARTCITY_LOG_LEVEL", cls.log_level).upper(),
+            workers=_int(env, "SMARTCITY_WORKERS", cls.workers),
         )
         chosen = {k: v for k, v in overrides.items() if v is not None}
         settings = replace(base, **chosen)
@@ -58,6 +73,10 @@ class Settings:
             )
         if not 0 < self.port < 65536:
             raise SettingsError(f"port {self.port} is out of range")
+        if not 1 <= self.workers <= 64:
+            raise SettingsError(f"workers must be between 1 and 64, not {self.workers}")
+        if self.workers > 1 and self.database_url.startswith("sqlite:"):
+            raise SettingsError("the embedded SQLite store runs in one process: use PostgreSQL for several workers")
         if self.context_timeout <= 0 or self.context_timeout > 2.0:
             raise SettingsError("SMARTCITY_CONTEXT_TIMEOUT must be in (0, 2] seconds")
 

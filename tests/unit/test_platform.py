@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -30,11 +31,25 @@ def test_settings_come_from_env_then_flags() -> None:
         {"SMARTCITY_PORT": "70000"},
         {"SMARTCITY_DATABASE_URL": "mysql://localhost/db"},
         {"SMARTCITY_CONTEXT_TIMEOUT": "5"},
+        {"SMARTCITY_WORKERS": "2"},  # SQLite (the default) is one process
+        {"SMARTCITY_WORKERS": "0", "SMARTCITY_DATABASE_URL": "postgresql://postgres@127.0.0.1/x"},
     ],
 )
 def test_bad_settings_stop_start_up_with_a_message(env: dict[str, str]) -> None:
     with pytest.raises(SettingsError):
         Settings.from_env(env)
+
+
+def test_settings_round_trip_through_the_environment_for_workers() -> None:
+    settings = Settings.from_env(
+        {"SMARTCITY_DATABASE_URL": "postgresql://postgres@127.0.0.1/x", "SMARTCITY_WORKERS": "3"}
+    )
+    assert Settings.from_env(settings.to_env()) == settings
+
+
+def test_cli_hides_database_passwords() -> None:
+    assert cli._safe_url("postgresql://city:s3cret@db:5432/hub") == "postgresql://city:***@db:5432/hub"
+    assert cli._safe_url("sqlite:///./var/smartcity.db") == "sqlite:///./var/smartcity.db"
 
 
 def test_cli_rejects_a_bad_database_url(capsys: pytest.CaptureFixture[str]) -> None:
@@ -109,3 +124,19 @@ def test_every_setting_is_documented_in_the_readme() -> None:
         if field.name == "database_url":
             variable = "SMARTCITY_DATABASE_URL"
         assert variable in readme, f"{variable} is not documented in README.md"
+
+
+@pytest.mark.postgres
+def test_cli_serves_several_workers_on_postgresql(monkeypatch: pytest.MonkeyPatch, pg_url: str) -> None:
+    seen: dict[str, object] = {}
+
+    def fake_run(app: object, **kwargs: object) -> None:
+        seen.update(kwargs, app=app)
+
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.setattr(os, "environ", dict(os.environ))
+    assert cli.main(["serve", "--workers", "2", "--database", pg_url]) == 0
+    assert seen["app"] == "smartcity.app:create_app" and seen["factory"] is True and seen["workers"] == 2
+    assert os.environ["SMARTCITY_DATABASE_URL"] == pg_url and os.environ["SMARTCITY_WORKERS"] == "2"

@@ -1,6 +1,6 @@
 """What differs between SQLite and PostgreSQL SQL: JSON paths, regular expressions, lists, boxes.
 
-Every method returns an SQL fragment with ``?`` placeholders and the values to bind to them; the
+Every method returns an SQL fragment with ``?`` parameter markers and the values to bind to them; the
 PostgreSQL backend turns ``?`` into psycopg's ``%s`` when it runs a statement.
 """
 

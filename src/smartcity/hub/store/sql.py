@@ -33,7 +33,7 @@ class Cursor(Protocol):
 
 
 class Db(Protocol):
-    """One connection inside one transaction, with ``?`` placeholders."""
+    """One connection inside one transaction; SQL uses ``?`` parameter markers."""
 
     @property
     def dialect(self) -> Dialect: ...
@@ -581,5 +581,5 @@ _PLACEHOLDER = re.compile(r"\?")
 
 
 def to_pyformat(sql: str) -> str:
-    """``?`` placeholders as psycopg's ``%s`` (the SQL text holds no literal ``?`` or ``%``)."""
+    """``?`` parameter markers as psycopg's ``%s`` (the SQL text holds no literal ``?`` or ``%``)."""
     return _PLACEHOLDER.sub("%s", sql)
