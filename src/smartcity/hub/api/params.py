@@ -9,6 +9,7 @@ from smartcity.hub.errors import BadRequestData
 from smartcity.hub.jsonld import ResolvedContext
 from smartcity.hub.model import is_uri, valid_name
 from smartcity.hub.query import DEFAULT_LIMIT, MAX_LIMIT, EntityQuery
+from smartcity.hub.regex import regex_problem
 from smartcity.hub.store.qsql import META_MEMBERS
 
 OPTIONS = frozenset(
@@ -100,6 +101,7 @@ def expand_q(text: str, ctx: ResolvedContext) -> qlang.Node:
         node = qlang.parse_q(text)
     except qlang.QuerySyntaxError as exc:
         raise BadRequestData(f"invalid q: {exc}") from exc
+    _check_q_patterns(node)
 
     def expand(path: qlang.AttrPath) -> qlang.AttrPath:
         subs = tuple(s if s in META_MEMBERS else ctx.expand_term(s) for s in path.sub)
@@ -147,10 +149,20 @@ def check_id(entity_id: str) -> str:
 
 
 def check_pattern(pattern: str) -> str:
-    problem = qlang.regex_problem(pattern)  # re.error, and warnings/overflows re.compile may raise
+    problem = regex_problem(pattern)
     if problem is not None:
-        raise BadRequestData(f"idPattern is not a valid regular expression: {problem}")
+        raise BadRequestData(f"idPattern cannot be used: {problem}")
     return pattern
+
+
+def _check_q_patterns(node: qlang.Node) -> None:
+    if isinstance(node, qlang.And | qlang.Or):
+        for term in node.terms:
+            _check_q_patterns(term)
+    elif isinstance(node, qlang.Pattern):
+        problem = regex_problem(node.regex)
+        if problem is not None:
+            raise BadRequestData(f"invalid q: the pattern {node.regex!r} cannot be used: {problem}")
 
 
 def build_query(
