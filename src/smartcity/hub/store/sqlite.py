@@ -138,6 +138,7 @@ class SqliteStore(Store):
         except sqlite3.Error as exc:
             log.error("group commit failed: %s", exc)
             self._writer.execute("ROLLBACK")
+            self._tenants.clear()  # a tenant created in the lost group must be looked up again
             if future is not None:
                 future.set_exception(exc)
                 future.exception()  # retrieved here too, so an unawaited failure is not reported twice
