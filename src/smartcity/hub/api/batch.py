@@ -13,7 +13,6 @@ from smartcity.hub.api.params import (
     build_query,
     check_pattern,
     expand_types,
-    parse_int,
     parse_options,
     rendering,
 )
@@ -21,7 +20,7 @@ from smartcity.hub.api.responses import json_response, ngsi_response, no_content
 from smartcity.hub.errors import BadRequestData, NgsiError
 from smartcity.hub.model import is_uri
 from smartcity.hub.payload import expand_attributes, expand_entity
-from smartcity.hub.query import DEFAULT_LIMIT, MAX_LIMIT, EntityQuery, Selector
+from smartcity.hub.query import EntityQuery, Selector
 from smartcity.hub.service import MAX_BATCH, BatchItem, BatchResult
 
 router = APIRouter(prefix="/entityOperations", tags=["NGSI-LD batch operations"])
@@ -186,7 +185,7 @@ def _post_query(
         q=base.q,
         geo=base.geo,
         selectors=selectors,
-        limit=parse_int(limit, "limit", DEFAULT_LIMIT, low=0, high=MAX_LIMIT),
+        limit=base.limit,
         offset=base.offset,
         count=base.count,
     )
