@@ -77,7 +77,7 @@ def test_migrations_are_versioned_and_idempotent(tmp_path: Path) -> None:
         assert store.migrate() == []
         with store.transaction(write=False) as db:
             versions = [r[0] for r in db.run("SELECT version FROM schema_migrations").fetchall()]
-        assert versions == [1, 2]
+        assert versions == [1, 2, 3]
     finally:
         store.close()
 

@@ -40,6 +40,14 @@ class Dialect(Protocol):
         """The date-time at ``path`` in the store's normal form (see ``model.normal_time``), else NULL."""
         ...
 
+    #: the regular-expression match operator (``expr OP pattern``)
+    regex_op: str
+
+    def any_element(self, col: str, key: str, kind: str, op: str, *, members: bool = False) -> Fragment:
+        """Some element of the array (``members``: some member value of the object) at ``key`` is a JSON
+        ``kind`` ("number" or "string") that satisfies ``element op ?``; the caller binds the last ``?``."""
+        ...
+
 
 def _sqlite_path(path: list[str]) -> str:
     return "$" + "".join('."' + key.replace('"', '\\"') + '"' for key in path)
@@ -48,6 +56,14 @@ def _sqlite_path(path: list[str]) -> str:
 class SqliteDialect:
     name = "sqlite"
     attrs_probe = "attrs INDEXED BY attrs_key"
+    regex_op = "REGEXP"
+
+    def any_element(self, col: str, key: str, kind: str, op: str, *, members: bool = False) -> Fragment:
+        kinds = "IN ('integer', 'real')" if kind == "number" else "= 'text'"
+        return (
+            f"EXISTS (SELECT 1 FROM json_each({col}, ?) j WHERE j.type {kinds} AND j.value {op} ?)",
+            [_sqlite_path([key])],
+        )
 
     def regex(self, expr: str) -> str:
         return f"{expr} REGEXP ?"
@@ -82,6 +98,16 @@ class SqliteDialect:
 class PostgresDialect:
     name = "postgresql"
     attrs_probe = "attrs"
+    regex_op = "~"
+
+    def any_element(self, col: str, key: str, kind: str, op: str, *, members: bool = False) -> Fragment:
+        path = '$."' + key.replace('"', '\\"') + ('".*' if members else '"[*]')
+        value = "(j #>> '{}')::float8" if kind == "number" else "(j #>> '{}')"
+        return (
+            f"EXISTS (SELECT 1 FROM jsonb_path_query({col}, ?::jsonpath) j "
+            f"WHERE jsonb_typeof(j) = ? AND {value} {op} ?)",
+            [path, kind],
+        )
 
     def regex(self, expr: str) -> str:
         return f"{expr} ~ ?"

@@ -56,6 +56,17 @@ def compile_q(node: Node, dialect: Dialect, entity_pk: str = "e.pk") -> Fragment
     if isinstance(node, Pattern):
         target, t_params = _text_target(node.path, dialect)
         pred = dialect.regex(target)
+        if not node.path.sub and not node.path.keys:
+            elements, e_params = _text_elements(dialect, dialect.regex_op, node.regex)
+            pred = f"({pred} OR {elements})"
+            return _attr_term(
+                node.path,
+                pred,
+                [*t_params, node.regex, *e_params],
+                negated=node.negated,
+                entity_pk=entity_pk,
+                dialect=dialect,
+            )
         return _attr_term(
             node.path, pred, [*t_params, node.regex], negated=node.negated, entity_pk=entity_pk, dialect=dialect
         )
@@ -87,30 +98,64 @@ def driver(node: Node, dialect: Dialect) -> list[Fragment]:
     by_attr: dict[str, list[Fragment]] = {}
     for term in terms:
         if isinstance(term, Comparison) and term.op != "!=" and not term.path.sub and not term.path.keys:
-            by_attr.setdefault(term.path.attr, []).append(_comparison(term, dialect))
+            by_attr.setdefault(term.path.attr, []).append(_comparison(term, dialect, elements=False))
     out: list[Fragment] = []
     for attr, preds in by_attr.items():
-        # every comparison on one attribute joins one range, e.g. pm25>100;pm25<102
+        # the comparisons on one attribute make one range (pm25>100;pm25<102). Entities with several instances
+        # of the attribute (datasetIds) stay candidates, since each term may match another instance, and so do
+        # rows holding arrays or languageMaps, whose elements the range index does not see.
         cond = " AND ".join(f"({sql})" for sql, _ in preds)
         out.append(
-            (f"SELECT entity_pk FROM attrs WHERE name = ? AND {cond}", [attr, *(p for _, ps in preds for p in ps)])
+            (
+                f"SELECT entity_pk FROM attrs WHERE name = ? AND {cond} "
+                "UNION SELECT entity_pk FROM attrs WHERE name = ? AND dataset_id <> '' "
+                "UNION SELECT entity_pk FROM attrs WHERE name = ? AND vtype IN ('array', 'language')",
+                [attr, *(p for _, ps in preds for p in ps), attr, attr],
+            )
         )
     return out
 
 
-def _comparison(node: Comparison, dialect: Dialect) -> Fragment:
+def _comparison(node: Comparison, dialect: Dialect, *, elements: bool = True) -> Fragment:
+    """The predicate of a comparison on one attribute row; ``elements`` also looks into arrays of values
+    and into LanguageProperty strings (a match of any element is a match, clause 4.9)."""
     operand = node.operand
     if isinstance(operand, ValueList):
-        parts = [_compare_value(node.path, "==", v, dialect) for v in operand.values]
+        parts = [_compare_value(node.path, "==", v, dialect, elements) for v in operand.values]
         return "(" + " OR ".join(s for s, _ in parts) + ")", [p for _, ps in parts for p in ps]
     if isinstance(operand, Range):
-        low_sql, low_params = _compare_value(node.path, ">=", operand.low, dialect)
-        high_sql, high_params = _compare_value(node.path, "<=", operand.high, dialect)
-        return f"({low_sql} AND {high_sql})", low_params + high_params
-    return _compare_value(node.path, node.op, operand, dialect)
+        low_sql, low_params = _compare_value(node.path, ">=", operand.low, dialect, False)
+        high_sql, high_params = _compare_value(node.path, "<=", operand.high, dialect, False)
+        sql, params = f"({low_sql} AND {high_sql})", low_params + high_params
+        if elements and not node.path.sub and not node.path.keys:
+            ranged = _range_elements(operand, dialect)
+            if ranged is not None:
+                sql, params = f"({sql} OR {ranged[0]})", params + ranged[1]
+        return sql, params
+    return _compare_value(node.path, node.op, operand, dialect, elements)
 
 
-def _compare_value(path: AttrPath, op: str, value: Value, dialect: Dialect) -> Fragment:
+def _text_elements(dialect: Dialect, op: str, value: object) -> Fragment:
+    """Some string of an array value, of a multi-object relationship or of a languageMap ``op`` value."""
+    in_value, p1 = dialect.any_element("doc", "value", "string", op)
+    in_object, p2 = dialect.any_element("doc", "object", "string", op)
+    in_langs, p3 = dialect.any_element("doc", "languageMap", "string", op, members=True)
+    return (
+        f"((vtype = 'array' AND ({in_value} OR {in_object})) OR (vtype = 'language' AND {in_langs}))",
+        [*p1, value, *p2, value, *p3, value],
+    )
+
+
+def _range_elements(operand: Range, dialect: Dialect) -> Fragment | None:
+    """Some number element of an array value lies in the range (both bounds on the same element)."""
+    low, high = operand.low, operand.high
+    if isinstance(low, Number) and isinstance(high, Number):
+        between, p2 = dialect.any_element("doc", "value", "number", "BETWEEN ? AND")
+        return f"(vtype = 'array' AND {between})", [*p2, _bindable(low.value), _bindable(high.value)]
+    return None
+
+
+def _compare_value(path: AttrPath, op: str, value: Value, dialect: Dialect, elements: bool = True) -> Fragment:
     sql_op = _SQL_OPS[op]
     plain = not path.sub and not path.keys
     if isinstance(value, Bool):
@@ -120,6 +165,12 @@ def _compare_value(path: AttrPath, op: str, value: Value, dialect: Dialect) -> F
         return sql, params
     if isinstance(value, Number):
         number = _bindable(value.value)
+        if plain and elements:
+            any_sql, any_params = dialect.any_element("doc", "value", "number", sql_op)
+            return (
+                f"((vtype = 'number' AND num {sql_op} ?) OR (vtype = 'array' AND {any_sql}))",
+                [number, *any_params, number],
+            )
         if plain:
             return f"vtype = 'number' AND num {sql_op} ?", [number]
         target, params = dialect.json_number("doc", _value_path(path))
@@ -130,6 +181,9 @@ def _compare_value(path: AttrPath, op: str, value: Value, dialect: Dialect) -> F
         return f"{target} {sql_op} ?", [*params, normal_time(value.value)]
     if isinstance(value, Text | Date | Time | Uri):
         target, params = _text_target(path, dialect)
+        if plain and elements:
+            in_elements, e_params = _text_elements(dialect, sql_op, value.value)
+            return f"({target} {sql_op} ? OR {in_elements})", [*params, value.value, *e_params]
         return f"{target} {sql_op} ?", [*params, value.value]
     raise TypeError(f"unknown query value {value!r}")
 
