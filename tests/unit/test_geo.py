@@ -82,6 +82,7 @@ def test_public_api() -> None:
         "GeoQuery",
         "to_geojson",
         "bbox",
+        "check_geojson",
         "geojson_bbox",
         "haversine_m",
     }
@@ -779,3 +780,29 @@ def test_projected_distance_never_shrinks(
     if true > 1e-3:
         assert not q.matches(pt(*b))  # projected distance >= the spherical one
     assert GeoQuery(near(true * 1.001 + 1e-3), query).matches(pt(*b))  # and it is accurate
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    coords=st.lists(
+        st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-400, 400), st.booleans()),
+        min_size=0,
+        max_size=4,
+    ),
+    extra=st.booleans(),
+)
+def test_check_geojson_agrees_with_the_full_parser_on_points(coords: list[object], extra: bool) -> None:
+    obj: dict[str, object] = {"type": "Point", "coordinates": coords}
+    if extra:
+        obj["bbox"] = [0, 0, 1, 1]
+    try:
+        geo.parse_geojson(obj)
+        full_ok = True
+    except geo.GeoError:
+        full_ok = False
+    try:
+        geo.check_geojson(obj)
+        fast_ok = True
+    except geo.GeoError:
+        fast_ok = False
+    assert fast_ok == full_ok

@@ -54,6 +54,7 @@ __all__ = [
     "GeoQuery",
     "Georel",
     "bbox",
+    "check_geojson",
     "geojson_bbox",
     "haversine_m",
     "parse_geojson",
@@ -312,6 +313,21 @@ def bbox(geom: BaseGeometry) -> BBox:
         raise GeoError("an empty geometry has no bounding box")
     minx, miny, maxx, maxy = geom.bounds
     return (float(minx), float(miny), float(maxx), float(maxy))
+
+
+def check_geojson(obj: object) -> None:
+    """Raise GeoError unless ``obj`` is a valid GeoJSON geometry; plain Points skip building a shapely object."""
+    if isinstance(obj, dict) and obj.get("type") == "Point" and len(obj) <= 3:
+        position = obj.get("coordinates")
+        if (
+            isinstance(position, list)
+            and 2 <= len(position) <= 3
+            and all(type(v) in (int, float) and math.isfinite(v) for v in position)
+            and -180 <= position[0] <= 180
+            and -90 <= position[1] <= 90
+        ):
+            return
+    parse_geojson(obj)
 
 
 def geojson_bbox(obj: object) -> BBox | None:

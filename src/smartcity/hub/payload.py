@@ -163,7 +163,7 @@ def expand_instance(
         value = raw["value"]
         if (kind == GEOPROPERTY or iri in GEO_ATTRIBUTE_IRIS) and not (allow_null and value == NGSI_NULL):
             try:
-                geo.parse_geojson(value)
+                geo.check_geojson(value)
             except geo.GeoError as exc:
                 raise BadRequestData(f"attribute {name!r}: {exc}") from exc
             inst["type"] = GEOPROPERTY
@@ -210,7 +210,7 @@ def _concise(name: str, iri: str, raw: object) -> Instance:
     """Concise form: a bare value is a Property, a bare GeoJSON geometry a GeoProperty."""
     if isinstance(raw, dict) and raw.get("type") in geo.GEOMETRY_TYPES:
         try:
-            geo.parse_geojson(raw)
+            geo.check_geojson(raw)
         except geo.GeoError as exc:
             raise BadRequestData(f"attribute {name!r}: {exc}") from exc
         return {"type": GEOPROPERTY, "value": raw}
