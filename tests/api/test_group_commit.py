@@ -10,7 +10,7 @@ import httpx
 import orjson
 
 from smartcity.app import create_app
-from smartcity.hub.store import open_store
+from smartcity.hub.store import Store, open_store
 from smartcity.settings import Settings
 
 
@@ -66,3 +66,31 @@ def test_each_answered_write_is_visible_to_other_connections(tmp_path: Path) -> 
         assert asyncio.run(scenario()) == [True] * 5
     finally:
         store.close()
+
+
+def test_grouped_writes_on_every_backend_keep_each_outcome(store: Store) -> None:
+    """Creates, updates of missing entities and duplicates in one burst: each gets its own answer."""
+    app = create_app(Settings(database_url="sqlite:///unused.db"), store=store)
+    bodies = [_entity(n if n % 5 else n - 1) for n in range(1, 41)]
+
+    async def scenario() -> tuple[list[int], list[int]]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+            creates = [
+                client.post("/ngsi-ld/v1/entities", content=b, headers={"Content-Type": "application/json"})
+                for b in bodies
+            ]
+            updates = [
+                client.patch(f"/ngsi-ld/v1/entities/urn:ngsi-ld:Gauge:missing-{n}/attrs/level", json={"value": n})
+                for n in range(5)
+            ]
+            responses = await asyncio.gather(*creates, *updates)
+        statuses = [r.status_code for r in responses]
+        return statuses[: len(bodies)], statuses[len(bodies) :]
+
+    created, updated = asyncio.run(scenario())
+    assert created.count(201) == 32 and created.count(409) == 8
+    assert updated == [404] * 5
+    with store.tenant(None).read() as reader:
+        found = reader.get_many([f"urn:ngsi-ld:Gauge:{n}" for n in range(1, 41)])
+    assert set(found) == {f"urn:ngsi-ld:Gauge:{n}" for n in range(1, 41) if n % 5}

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from smartcity.hub.api import paths as _paths  # noqa: F401 - registers {entityId:uri}, {attrId:term}
-from smartcity.hub.api.negotiation import GEOJSON, NgsiRequest, call_hub, hub_of, read_request
+from smartcity.hub.api.negotiation import GEOJSON, NgsiRequest, call_hub, call_hub_read, hub_of, read_request
 from smartcity.hub.api.params import Rendering, build_query, check_id, parse_options, rendering
 from smartcity.hub.api.responses import ngsi_response, no_content
 from smartcity.hub.errors import BadRequestData
@@ -177,7 +177,7 @@ async def retrieve_entity(
     req = await read_request(request, body=False, geojson=True)
     check_id(entityId)
     view = rendering(req.ctx, options=options, fmt=format, attrs=attrs, lang=lang)
-    entity = await call_hub(request, hub_of(request).get_entity, req.tenant, entityId)
+    entity = await call_hub_read(request, hub_of(request).get_entity, req.tenant, entityId)
     return ngsi_response(req, render(req, [entity], view, geometryProperty)[0])
 
 

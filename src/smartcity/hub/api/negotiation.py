@@ -55,18 +55,26 @@ def hub_of(request: Request) -> Hub:
 
 
 async def call_hub(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a one-entity hub operation: inline for the embedded SQLite store, else in a worker thread.
+    """Run a one-entity hub write, grouped with the other writes waiting at the same moment.
 
-    On SQLite such a call takes a fraction of a millisecond and writes are serialised anyway: a thread hop (and
-    the GIL hand-over) costs more than the call. Queries and batches always use ``run_in_threadpool`` so they
-    never hold up other requests; PostgreSQL calls wait on the network and go to the pool too.
+    SQLite: inline on the event loop (such a call takes a fraction of a millisecond and writes are serialised
+    anyway), one commit per loop turn. PostgreSQL: the store's writer thread, one transaction per group.
+    Either way the caller is answered only after its commit. Queries and batches use ``run_in_threadpool``.
     """
+    store = request.app.state.store
     if request.app.state.inline_hub:
-        store = request.app.state.store
         with store.grouped():
             result = fn(*args, **kwargs)
         await store.settle()
         return result
+    written: T = await store.run_write(fn, *args, **kwargs)
+    return written
+
+
+async def call_hub_read(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a one-entity hub read: inline on SQLite, in a worker thread on PostgreSQL."""
+    if request.app.state.inline_hub:
+        return fn(*args, **kwargs)
     return await run_in_threadpool(fn, *args, **kwargs)
 
 

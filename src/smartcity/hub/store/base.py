@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any, TypeVar
+
+from starlette.concurrency import run_in_threadpool
 
 from smartcity.hub.errors import NonexistentTenant
 from smartcity.hub.model import now_iso
@@ -16,6 +19,7 @@ from smartcity.hub.store.dialect import Dialect
 from smartcity.hub.store.sql import Db, EntityReader, EntityWriter
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DEFAULT_TENANT = ""
 
@@ -69,6 +73,10 @@ class Store(ABC):
 
     async def settle(self) -> None:  # noqa: B027 - a hook: engines without group commit are durable at once
         """Wait until the writes made under :meth:`grouped` are durable."""
+
+    async def run_write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a one-entity write from the event loop; engines may group such writes into one transaction."""
+        return await run_in_threadpool(fn, *args, **kwargs)
 
     # -- tenants -----------------------------------------------------------------------------------
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import sql as pgsql
@@ -22,6 +24,11 @@ log = logging.getLogger(__name__)
 
 #: entities inserted before the store refreshes PostgreSQL's planner statistics
 ANALYZE_MIN_ROWS = 5000
+#: one-entity writes committed together at most
+MAX_GROUP = 64
+
+T = TypeVar("T")
+_Op = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any], asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
 
 
 @lru_cache(maxsize=2048)
@@ -89,12 +96,19 @@ class PostgresStore(Store):
         self._analyze_threshold = ANALYZE_MIN_ROWS
         self._analyzing = False
         self._analyzer: threading.Thread | None = None
+        self._local = threading.local()
+        self._queue: queue.SimpleQueue[_Op | None] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
         self.pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             url, min_size=min_size, max_size=max_size, open=True, kwargs={"autocommit": False}
         )
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Db]:
+        group_conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
+        if group_conn is not None:  # inside a group of the writer thread: its transaction is ours
+            yield PostgresDb(group_conn, self)
+            return
         with self.pool.connection() as conn, conn.transaction():
             yield PostgresDb(conn, self)
         if write and self._inserted_since_analyze >= self._analyze_threshold:
@@ -132,7 +146,86 @@ class PostgresStore(Store):
     def _lock_migrations(self, db: Db) -> None:
         db.run("SELECT pg_advisory_xact_lock(?)", [0x5C17])
 
+    # -- grouped one-entity writes -----------------------------------------------------------------
+    # One writer thread takes the one-entity writes that are waiting (up to MAX_GROUP) and runs them in a
+    # single transaction, answering each caller after the commit. If any of them fails, the group is rolled
+    # back and each write is run again on its own, so one bad request never changes another's outcome.
+
+    async def run_write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._start_writer()
+        self._queue.put((fn, args, kwargs, loop, future))
+        result: T = await future
+        return result
+
+    def _start_writer(self) -> None:
+        if self._writer is not None:
+            return
+        with self._analyze_lock:
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_loop, name="smartcity-pg-writer", daemon=True)
+                self._writer.start()
+
+    def _write_loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            ops = [first]
+            while len(ops) < MAX_GROUP:
+                try:
+                    op = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if op is None:
+                    self._queue.put(None)
+                    break
+                ops.append(op)
+            self._run_group(ops)
+
+    def _run_group(self, ops: list[_Op]) -> None:
+        results: list[Any] = []
+        try:
+            # pipeline mode: statements whose results nobody reads go out without waiting for each answer
+            with self.pool.connection() as conn, conn.pipeline(), conn.transaction():
+                self._local.conn = conn
+                try:
+                    for fn, args, kwargs, _, _ in ops:
+                        results.append(fn(*args, **kwargs))
+                finally:
+                    self._local.conn = None
+        except Exception:
+            # errors of pipelined statements surface only here, as the engine's own exceptions: run each
+            # write again in its own transaction, where the store turns them into its errors
+            self._tenants.clear()  # a tenant made inside the rolled-back group must be looked up again
+            for op in ops:  # one by one, each in its own transaction
+                try:
+                    self._deliver(op, op[0](*op[1], **op[2]), None)
+                except Exception as exc:
+                    self._deliver(op, None, exc)
+            return
+        for op, result in zip(ops, results, strict=True):
+            self._deliver(op, result, None)
+
+    @staticmethod
+    def _deliver(op: _Op, result: Any, error: BaseException | None) -> None:
+        _, _, _, loop, future = op
+
+        def settle() -> None:
+            if future.cancelled():
+                return
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+
+        loop.call_soon_threadsafe(settle)
+
     def close(self) -> None:
+        if self._writer is not None:
+            self._queue.put(None)
+            self._writer.join(timeout=30)
         if self._analyzer is not None:
             self._analyzer.join(timeout=60)
         self.pool.close()
