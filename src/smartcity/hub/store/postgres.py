@@ -220,7 +220,10 @@ class PostgresStore(Store):
             else:
                 future.set_result(result)
 
-        loop.call_soon_threadsafe(settle)
+        try:
+            loop.call_soon_threadsafe(settle)
+        except RuntimeError:  # the caller's event loop is closed: nobody is waiting any more
+            log.debug("dropped the answer of a write whose event loop has closed")
 
     def close(self) -> None:
         if self._writer is not None:
