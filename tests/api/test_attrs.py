@@ -247,3 +247,17 @@ def test_attribute_operations_accept_short_name_of_a_core_term(client: TestClien
     response = client.patch(ATTRS + "/location", json={"value": {"type": "Point", "coordinates": [106.71, 10.78]}})
     assert response.status_code == 204
     assert fetch(client, STATION)["location"]["value"]["coordinates"] == [106.71, 10.78]
+
+
+def test_merge_patch_null_removes_a_geoproperty(client: TestClient) -> None:
+    entity = {
+        "id": "urn:ngsi-ld:Gauge:merge-geo",
+        "type": "Gauge",
+        "level": {"type": "Property", "value": 0.2},
+        "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [106.7, 10.78]}},
+    }
+    assert client.post("/ngsi-ld/v1/entities", json=entity).status_code == 201
+    response = client.patch("/ngsi-ld/v1/entities/urn:ngsi-ld:Gauge:merge-geo", json={"location": "urn:ngsi-ld:null"})
+    assert response.status_code == 204, response.text
+    body = client.get("/ngsi-ld/v1/entities/urn:ngsi-ld:Gauge:merge-geo").json()
+    assert "location" not in body and body["level"]["value"] == 0.2

@@ -41,8 +41,13 @@ class TermMap(Protocol):
 # -- input -------------------------------------------------------------------------------------------
 
 
-def expand_entity(body: object, ctx: TermMap, *, need_id: bool = True, need_type: bool = True) -> Entity:
-    """Validate an entity body and expand its terms; raises BadRequestData naming the problem."""
+def expand_entity(
+    body: object, ctx: TermMap, *, need_id: bool = True, need_type: bool = True, allow_null: bool = False
+) -> Entity:
+    """Validate an entity body and expand its terms; raises BadRequestData naming the problem.
+
+    With ``allow_null`` (merge-patch), ``"urn:ngsi-ld:null"`` values survive as deletion markers.
+    """
     if not isinstance(body, dict):
         raise BadRequestData("an entity must be a JSON object")
     entity_id = body.get("id", body.get("@id"))
@@ -56,7 +61,7 @@ def expand_entity(body: object, ctx: TermMap, *, need_id: bool = True, need_type
     types = expand_types(raw_type, ctx) if raw_type is not None else []
     if need_type and not types:
         raise BadRequestData("the entity has no 'type'")
-    attrs = expand_attributes(body, ctx, skip=ENTITY_KEYS)
+    attrs = expand_attributes(body, ctx, skip=ENTITY_KEYS, allow_null=allow_null)
     return Entity(id=str(entity_id), types=types, attrs=attrs)
 
 

@@ -19,7 +19,7 @@ from smartcity.hub.api.params import (
 from smartcity.hub.api.responses import json_response, ngsi_response, no_content
 from smartcity.hub.errors import BadRequestData, NgsiError
 from smartcity.hub.model import is_uri
-from smartcity.hub.payload import expand_attributes, expand_entity
+from smartcity.hub.payload import expand_entity
 from smartcity.hub.query import EntityQuery, Selector
 from smartcity.hub.service import MAX_BATCH, BatchItem, BatchResult
 
@@ -44,10 +44,7 @@ def _entities(req: NgsiRequest, *, need_type: bool = True, allow_null: bool = Fa
     items: list[BatchItem] = []
     for raw in req.body:
         try:
-            entity = expand_entity(raw, req.ctx, need_type=need_type)
-            if allow_null:
-                entity.attrs = expand_attributes(raw, req.ctx, allow_null=True)
-            items.append(entity)
+            items.append(expand_entity(raw, req.ctx, need_type=need_type, allow_null=allow_null))
         except NgsiError as exc:
             raw_id = raw.get("id") if isinstance(raw, dict) else None
             exc.extra["entityId"] = raw_id if isinstance(raw_id, str) else ""

@@ -213,10 +213,7 @@ def _fragment_entity(req: NgsiRequest, entity_id: str, *, allow_null: bool = Fal
         raise BadRequestData("the body must be a JSON object")
     if "id" in body and body["id"] != entity_id:
         raise BadRequestData("the id in the body differs from the id in the URL")
-    entity = expand_entity({**body, "id": entity_id}, req.ctx, need_type=False)
-    if allow_null:
-        entity.attrs = expand_attributes(body, req.ctx, allow_null=True)
-    return entity
+    return expand_entity({**body, "id": entity_id}, req.ctx, need_type=False, allow_null=allow_null)
 
 
 @router.post("/entities/{entityId:uri}/attrs", openapi_extra=ENTITY_BODY, summary="Append attributes")

@@ -1,6 +1,6 @@
 """Entity storage in SQL, shared by the SQLite and PostgreSQL backends.
 
-Every read and write goes through a :class:`TenantScope`; there is no way to reach an entity without one.
+Every read and write goes through a tenant scope (``Store.tenant``); there is no way to reach an entity without one.
 """
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -68,14 +67,6 @@ class AttributeInfo:
     count: int
     kinds: set[str]
     types: set[str]
-
-
-class TenantScope(Protocol):
-    name: str
-
-    def read(self) -> AbstractContextManager[EntityReader]: ...
-
-    def write(self) -> AbstractContextManager[EntityWriter]: ...
 
 
 def _dumps(value: Any) -> str:
@@ -285,12 +276,6 @@ class EntityReader:
                 matched.append(pk)
         return matched
 
-    def count(self, query: EntityQuery) -> int:
-        if query.geo is not None:
-            return len(self._geo_matches(query))
-        where, params = self._where(query)
-        return int(self.db.run(f"SELECT count(*) FROM entities e WHERE {where}", params).fetchone()[0])
-
     def ids(self, query: EntityQuery) -> list[str]:
         """Ids of every entity matching the query (no paging): for purge."""
         if query.geo is not None:
@@ -375,7 +360,7 @@ class EntityWriter(EntityReader):
         if self.db.dialect.name == "postgresql":
             self._insert_many_postgres(entities)
             return
-        pks = self._allocate("entities", "pk", len(entities))
+        pks = self._allocate("entities", len(entities))
         self.db.many(
             "INSERT INTO entities (pk, tenant_id, id, types, created_at, modified_at) VALUES (?, ?, ?, ?, ?, ?)",
             [
@@ -395,7 +380,7 @@ class EntityWriter(EntityReader):
         ]
         if not rows:
             return
-        rids = self._allocate("attrs", "rid", len(rows))
+        rids = self._allocate("attrs", len(rows))
         self.db.many(
             "INSERT INTO attrs (rid, entity_pk, name, dataset_id, kind, vtype, num, txt, doc) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -453,12 +438,8 @@ class EntityWriter(EntityReader):
             [self.tenant_id, _dumps(entity_rows), self.tenant_id, _dumps(type_rows), _dumps(attr_rows)],
         )
 
-    def _allocate(self, table: str, column: str, n: int) -> list[int]:
-        """``n`` fresh primary keys: from the sequence (PostgreSQL) or past the maximum (SQLite's one writer)."""
-        if self.db.dialect.name == "postgresql":
-            seq = {"entities": "entities_pk_seq", "attrs": "attrs_rid_seq"}[table]
-            rows = self.db.run("SELECT nextval(?::regclass) FROM generate_series(1, ?)", [seq, n]).fetchall()
-            return [int(r[0]) for r in rows]
+    def _allocate(self, table: str, n: int) -> list[int]:
+        """``n`` fresh primary keys past the maximum (SQLite: one writer holds the lock; PostgreSQL uses sequences)."""
         query = {
             "entities": "SELECT COALESCE(MAX(pk), 0) FROM entities",
             "attrs": "SELECT COALESCE(MAX(rid), 0) FROM attrs",
