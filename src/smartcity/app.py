@@ -11,11 +11,12 @@ from fastapi import FastAPI
 
 from smartcity import __version__
 from smartcity.hub import api as hub_api
+from smartcity.hub import notify, subscriptions, temporal
 from smartcity.hub.jsonld import ContextRegistry
 from smartcity.hub.service import Hub
 from smartcity.hub.store import Store, open_store
 from smartcity.settings import Settings
-from smartcity.web import errors
+from smartcity.web import background, errors
 from smartcity.web.identity import IdentityMiddleware
 
 log = logging.getLogger(__name__)
@@ -43,9 +44,13 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("smartcity %s serving with %s", __version__, the_store.dialect.name)
-        yield
-        if owns_store:
-            the_store.close()
+        await background.start_all(app)
+        try:
+            yield
+        finally:
+            await background.stop_all(app)
+            if owns_store:
+                the_store.close()
 
     app = FastAPI(
         title="smartcity: Ho Chi Minh City smart-city platform",
@@ -58,9 +63,14 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.state.contexts = registry
     app.state.hub = Hub(the_store)
     app.state.inline_hub = the_store.dialect.name == "sqlite"
+    app.state.services = []
     app.add_middleware(IdentityMiddleware)
     errors.install(app)
     app.include_router(hub_api.router())
+    # the pillars that follow every change: history, subscriptions, then the delivery of their notifications
+    temporal.install(app)
+    subscriptions.install(app)
+    notify.install(app)
 
     @app.get("/health", tags=["platform"], summary="Liveness and version")
     async def health() -> dict[str, str]:

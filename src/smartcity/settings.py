@@ -9,6 +9,11 @@
 | SMARTCITY_MAX_BODY_BYTES      |                 | 8388608 (8 MiB)                  |
 | SMARTCITY_LOG_LEVEL           | --log-level     | INFO                             |
 | SMARTCITY_WORKERS             | --workers       | 1 (API processes; PostgreSQL only) |
+| SMARTCITY_HISTORY_RAW_DAYS    |                 | 0 (keep raw history forever)     |
+| SMARTCITY_HISTORY_ROLLUP      |                 | PT1H (roll-up period after that) |
+| SMARTCITY_RETENTION_INTERVAL  |                 | 3600 (seconds between runs)      |
+| SMARTCITY_NOTIFY_TIMEOUT      |                 | 10.0 (seconds per notification)  |
+| SMARTCITY_NOTIFY_MAX_BACKOFF  |                 | 300.0 (seconds between retries)  |
 """
 
 from __future__ import annotations
@@ -34,6 +39,11 @@ class Settings:
     max_body_bytes: int = 8 * 1024 * 1024
     log_level: str = "INFO"
     workers: int = 1
+    history_raw_days: int = 0
+    history_rollup: str = "PT1H"
+    retention_interval: float = 3600.0
+    notify_timeout: float = 10.0
+    notify_max_backoff: float = 300.0
 
     def to_env(self) -> dict[str, str]:
         """These settings as the environment variables that :meth:`from_env` reads (for worker processes)."""
@@ -45,6 +55,11 @@ class Settings:
             "SMARTCITY_MAX_BODY_BYTES": str(self.max_body_bytes),
             "SMARTCITY_LOG_LEVEL": self.log_level,
             "SMARTCITY_WORKERS": str(self.workers),
+            "SMARTCITY_HISTORY_RAW_DAYS": str(self.history_raw_days),
+            "SMARTCITY_HISTORY_ROLLUP": self.history_rollup,
+            "SMARTCITY_RETENTION_INTERVAL": str(self.retention_interval),
+            "SMARTCITY_NOTIFY_TIMEOUT": str(self.notify_timeout),
+            "SMARTCITY_NOTIFY_MAX_BACKOFF": str(self.notify_max_backoff),
         }
 
     @classmethod
@@ -59,6 +74,11 @@ class Settings:
             max_body_bytes=_int(env, "SMARTCITY_MAX_BODY_BYTES", cls.max_body_bytes),
             log_level=env.get("SMARTCITY_LOG_LEVEL", cls.log_level).upper(),
             workers=_int(env, "SMARTCITY_WORKERS", cls.workers),
+            history_raw_days=_int(env, "SMARTCITY_HISTORY_RAW_DAYS", cls.history_raw_days),
+            history_rollup=env.get("SMARTCITY_HISTORY_ROLLUP", cls.history_rollup),
+            retention_interval=_float(env, "SMARTCITY_RETENTION_INTERVAL", cls.retention_interval),
+            notify_timeout=_float(env, "SMARTCITY_NOTIFY_TIMEOUT", cls.notify_timeout),
+            notify_max_backoff=_float(env, "SMARTCITY_NOTIFY_MAX_BACKOFF", cls.notify_max_backoff),
         )
         chosen = {k: v for k, v in overrides.items() if v is not None}
         settings = replace(base, **chosen)
@@ -77,6 +97,10 @@ class Settings:
             raise SettingsError(f"workers must be between 1 and 64, not {self.workers}")
         if self.workers > 1 and self.database_url.startswith("sqlite:"):
             raise SettingsError("the embedded SQLite store runs in one process: use PostgreSQL for several workers")
+        if self.history_raw_days < 0:
+            raise SettingsError("SMARTCITY_HISTORY_RAW_DAYS must be 0 (keep everything) or a number of days")
+        if self.retention_interval <= 0 or self.notify_timeout <= 0 or self.notify_max_backoff <= 0:
+            raise SettingsError("retention interval, notification timeout and backoff must be positive")
         if self.context_timeout <= 0 or self.context_timeout > 2.0:
             raise SettingsError("SMARTCITY_CONTEXT_TIMEOUT must be in (0, 2] seconds")
 

@@ -77,7 +77,11 @@ def test_migrations_are_versioned_and_idempotent(tmp_path: Path) -> None:
         assert store.migrate() == []
         with store.transaction(write=False) as db:
             versions = [r[0] for r in db.run("SELECT version FROM schema_migrations").fetchall()]
-        assert versions == [1, 2, 3]
+        folder = Path(__file__).parents[2] / "src/smartcity/hub/store/migrations/sqlite"
+        expected = sorted(int(f.name.split("_", 1)[0]) for f in folder.glob("*.sql"))
+        assert versions == expected and len(expected) >= 5
+        pg_folder = folder.parent / "postgres"
+        assert sorted(f.name for f in pg_folder.glob("*.sql")) == sorted(f.name for f in folder.glob("*.sql"))
     finally:
         store.close()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 Instance = dict[str, Any]
@@ -83,6 +83,26 @@ def parse_time(text: object) -> datetime | None:
     if moment.tzinfo is None:
         return None
     return moment
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_micros(moment: datetime) -> int:
+    """Microseconds since 1970-01-01T00:00:00Z (how the history stores times)."""
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def iso_to_micros(text: str) -> int | None:
+    """An ISO 8601 date-time as microseconds since the epoch, or None when it is not one."""
+    moment = parse_time(text)
+    return to_micros(moment) if moment is not None else None
+
+
+def micros_to_iso(micros: int) -> str:
+    """Microseconds since the epoch as NGSI-LD writes times (UTC, ``Z``)."""
+    return format_time(_EPOCH + timedelta(microseconds=micros))
 
 
 def normal_time(text: str) -> str:

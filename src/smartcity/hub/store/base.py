@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from smartcity.hub.errors import NonexistentTenant
 from smartcity.hub.model import now_iso
+from smartcity.hub.store.changes import WriteContext, WriteHook
 from smartcity.hub.store.dialect import Dialect
 from smartcity.hub.store.sql import Db, EntityReader, EntityWriter
 
@@ -46,8 +47,26 @@ class SqlTenantScope:
 
     @contextmanager
     def write(self) -> Iterator[EntityWriter]:
+        """A write transaction; the store's write hooks see its changes before it commits."""
         with self.store.transaction(write=True) as db:
-            yield EntityWriter(db, self.tenant_id)
+            writer = EntityWriter(db, self.tenant_id)
+            yield writer
+            if writer.changes:
+                context = WriteContext(db, self.tenant_id, self.name)
+                for hook in self.store.write_hooks:
+                    hook(context, writer.changes)
+
+    @contextmanager
+    def transaction(self) -> Iterator[WriteContext]:
+        """A write transaction on this tenant's other tables (history, subscriptions), without entity hooks."""
+        with self.store.transaction(write=True) as db:
+            yield WriteContext(db, self.tenant_id, self.name)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[WriteContext]:
+        """A read-only transaction on this tenant's other tables."""
+        with self.store.transaction(write=False) as db:
+            yield WriteContext(db, self.tenant_id, self.name)
 
 
 class Store(ABC):
@@ -58,6 +77,12 @@ class Store(ABC):
     def __init__(self) -> None:
         self._tenants: dict[str, int] = {}
         self._tenant_lock = threading.Lock()
+        self.write_hooks: list[WriteHook] = []
+
+    def add_write_hook(self, hook: WriteHook) -> None:
+        """Run ``hook`` inside every entity write transaction, after the writes, before the commit."""
+        if hook not in self.write_hooks:
+            self.write_hooks.append(hook)
 
     @abstractmethod
     def transaction(self, *, write: bool) -> AbstractContextManager[Db]:

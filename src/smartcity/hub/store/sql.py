@@ -14,8 +14,9 @@ from typing import Any, Protocol
 import orjson
 
 from smartcity.hub import geo
-from smartcity.hub.model import GEOPROPERTY, Entity, Instance, dataset_of, index_values
+from smartcity.hub.model import GEOPROPERTY, Entity, Instance, dataset_of, index_values, now_iso
 from smartcity.hub.query import EntityQuery
+from smartcity.hub.store.changes import Change
 from smartcity.hub.store.dialect import Dialect, Fragment
 from smartcity.hub.store.qsql import compile_q, driver
 from smartcity.hub.typesel import AllOf, AnyOf, TypeExpr, TypeName
@@ -347,7 +348,11 @@ class EntityReader:
 
 
 class EntityWriter(EntityReader):
-    """Writes of one tenant's entities inside one transaction."""
+    """Writes of one tenant's entities inside one transaction; :attr:`changes` records what they changed."""
+
+    def __init__(self, db: Db, tenant_id: int) -> None:
+        super().__init__(db, tenant_id)
+        self.changes: list[Change] = []
 
     def insert(self, entity: Entity) -> None:
         self.insert_many([entity])
@@ -356,6 +361,7 @@ class EntityWriter(EntityReader):
         """Insert new entities with a few multi-row statements; an existing id raises StoreConflict."""
         if not entities:
             return
+        self.changes.extend(Change("create", e.id, None, e, e.modified_at or e.created_at or "") for e in entities)
         self.db.note_inserted(len(entities))
         if self.db.dialect.name == "postgresql":
             self._insert_many_postgres(entities)
@@ -452,6 +458,7 @@ class EntityWriter(EntityReader):
         pk = self.pk_of(before.id)
         if pk is None:
             raise StoreConflict(before.id)
+        self.changes.append(Change("update", after.id, before, after, after.modified_at or ""))
         self.db.run(
             "UPDATE entities SET types = ?, modified_at = ? WHERE pk = ?",
             [_dumps(after.types), after.modified_at, pk],
@@ -473,10 +480,11 @@ class EntityWriter(EntityReader):
             if key not in new:
                 self._drop_attr(pk, key[0], key[1] or "", inst.get("type") == GEOPROPERTY)
 
-    def delete(self, entity: Entity) -> None:
+    def delete(self, entity: Entity, at: str | None = None) -> None:
         pk = self.pk_of(entity.id)
         if pk is None:
             return
+        self.changes.append(Change("delete", entity.id, entity, None, at or now_iso()))
         if self.db.dialect.name == "sqlite":
             self.db.run(
                 "DELETE FROM attrs_geo WHERE id IN (SELECT rid FROM attrs WHERE entity_pk = ? AND kind = ?)",
