@@ -13,7 +13,7 @@ Fragment = tuple[str, list[Any]]
 
 class Dialect(Protocol):
     name: str
-    #: the attrs table as a correlated probe names it: on the (entity_pk, name, dataset_id) key
+    #: the attrs table as a correlated probe names it: on the (entity_pk, name_id, dataset_id) key
     attrs_probe: str
 
     def regex(self, expr: str) -> str:

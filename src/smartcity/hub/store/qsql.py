@@ -30,6 +30,7 @@ from smartcity.hub.qlang import (
     ValueList,
 )
 from smartcity.hub.store.dialect import Dialect, Fragment
+from smartcity.hub.store.keys import name_key
 
 #: members of an attribute instance that a path may name after a ``.`` (not sub-attributes)
 META_MEMBERS = frozenset({"observedAt", "createdAt", "modifiedAt", "unitCode", "datasetId", "object"})
@@ -45,8 +46,8 @@ def compile_q(node: Node, dialect: Dialect, entity_pk: str = "e.pk") -> Fragment
         joiner = " AND " if isinstance(node, And) else " OR "
         return "(" + joiner.join(sql for sql, _ in parts) + ")", [p for _, params in parts for p in params]
     if isinstance(node, Exists):
-        sql = f"EXISTS (SELECT 1 FROM {dialect.attrs_probe} WHERE entity_pk = {entity_pk} AND name = ?"
-        params: list[Any] = [node.path.attr]
+        sql = f"EXISTS (SELECT 1 FROM {dialect.attrs_probe} WHERE entity_pk = {entity_pk} AND name_id = ?"
+        params: list[Any] = [name_key(node.path.attr)]
         if node.path.sub or node.path.keys:
             ex_sql, ex_params = dialect.json_exists("doc", _doc_path(node.path))
             sql += " AND " + ex_sql
@@ -81,11 +82,14 @@ def _attr_term(
 ) -> Fragment:
     """The entity has an instance of the attribute whose value satisfies (or, negated, fails) ``pred``.
 
-    Written as a correlated EXISTS: one probe of the (entity_pk, name) index per candidate entity.
+    Written as a correlated EXISTS: one probe of the (entity_pk, name_id) index per candidate entity.
     """
     cond = f"NOT COALESCE(({pred}), FALSE)" if negated else f"({pred})"
     table = dialect.attrs_probe
-    return f"EXISTS (SELECT 1 FROM {table} WHERE entity_pk = {entity_pk} AND name = ? AND {cond})", [path.attr, *params]
+    return (
+        f"EXISTS (SELECT 1 FROM {table} WHERE entity_pk = {entity_pk} AND name_id = ? AND {cond})",
+        [name_key(path.attr), *params],
+    )
 
 
 def driver(node: Node, dialect: Dialect) -> list[Fragment]:
@@ -107,10 +111,10 @@ def driver(node: Node, dialect: Dialect) -> list[Fragment]:
         cond = " AND ".join(f"({sql})" for sql, _ in preds)
         out.append(
             (
-                f"SELECT entity_pk FROM attrs WHERE name = ? AND {cond} "
-                "UNION SELECT entity_pk FROM attrs WHERE name = ? AND dataset_id <> '' "
-                "UNION SELECT entity_pk FROM attrs WHERE name = ? AND vtype IN ('array', 'language')",
-                [attr, *(p for _, ps in preds for p in ps), attr, attr],
+                f"SELECT entity_pk FROM attrs WHERE name_id = ? AND {cond} "
+                "UNION SELECT entity_pk FROM attrs WHERE name_id = ? AND dataset_id <> '' "
+                "UNION SELECT entity_pk FROM attrs WHERE name_id = ? AND vtype IN ('array', 'language')",
+                [name_key(attr), *(p for _, ps in preds for p in ps), name_key(attr), name_key(attr)],
             )
         )
     return out

@@ -18,6 +18,7 @@ from smartcity.hub.model import GEOPROPERTY, Entity, Instance, dataset_of, index
 from smartcity.hub.query import EntityQuery
 from smartcity.hub.store.changes import Change
 from smartcity.hub.store.dialect import Dialect, Fragment
+from smartcity.hub.store.keys import name_key
 from smartcity.hub.store.qsql import compile_q, driver
 from smartcity.hub.typesel import AllOf, AnyOf, TypeExpr, TypeName
 
@@ -162,7 +163,7 @@ class EntityReader:
             clauses.append(self.db.dialect.regex("e.id"))
             params.append(query.id_pattern)
         if query.attrs is not None:
-            sql, p = self.db.dialect.in_list("name", list(query.attrs))
+            sql, p = self.db.dialect.in_list("name_id", [name_key(a) for a in query.attrs])
             clauses.append(f"EXISTS (SELECT 1 FROM {self.db.dialect.attrs_probe} WHERE entity_pk = e.pk AND {sql})")
             params += p
         if query.q is not None:
@@ -246,8 +247,8 @@ class EntityReader:
         box = query.geo.candidate_bbox()
         doc = "a.doc::text" if self.db.dialect.name == "postgresql" else "a.doc"
         select = f"SELECT e.pk, {doc} FROM "
-        attr_cond = "a.name = ? AND a.kind = ? AND e.tenant_id = ?"
-        attr_params: list[Any] = [query.geo.geoproperty, GEOPROPERTY, self.tenant_id]
+        attr_cond = "a.name_id = ? AND a.kind = ? AND e.tenant_id = ?"
+        attr_params: list[Any] = [name_key(query.geo.geoproperty), GEOPROPERTY, self.tenant_id]
         if box is None:
             sql = f"{select}entities e JOIN attrs a ON a.entity_pk = e.pk WHERE {attr_cond} AND {where}"
             all_params = [*attr_params, *params]
@@ -388,9 +389,12 @@ class EntityWriter(EntityReader):
             return
         rids = self._allocate("attrs", len(rows))
         self.db.many(
-            "INSERT INTO attrs (rid, entity_pk, name, dataset_id, kind, vtype, num, txt, doc) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(rid, pk, name, *_attr_values(inst)) for rid, (pk, name, inst) in zip(rids, rows, strict=True)],
+            "INSERT INTO attrs (rid, entity_pk, name, name_id, dataset_id, kind, vtype, num, txt, doc) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (rid, pk, name, name_key(name), *_attr_values(inst))
+                for rid, (pk, name, inst) in zip(rids, rows, strict=True)
+            ],
         )
         boxes = [(rid, _box(inst)) for rid, (_, _, inst) in zip(rids, rows, strict=True)]
         self.db.many(
@@ -414,6 +418,7 @@ class EntityWriter(EntityReader):
                         {
                             "id": e.id,
                             "name": name,
+                            "key": name_key(name),
                             "ds": dataset_of(inst) or "",
                             "kind": str(inst.get("type", "Property")),
                             "vtype": vtype,
@@ -434,13 +439,13 @@ class EntityWriter(EntityReader):
             " SELECT ?, u.type, new.pk FROM json_to_recordset(?::json) AS u(id text, type text)"
             " JOIN new ON new.id = u.id"
             ") "
-            "INSERT INTO attrs (entity_pk, name, dataset_id, kind, vtype, num, txt, doc, bbox) "
-            "SELECT new.pk, u.name, u.ds, u.kind, u.vtype, u.num, u.txt, u.doc, "
+            "INSERT INTO attrs (entity_pk, name, name_id, dataset_id, kind, vtype, num, txt, doc, bbox) "
+            "SELECT new.pk, u.name, u.key, u.ds, u.kind, u.vtype, u.num, u.txt, u.doc, "
             "CASE WHEN u.box IS NULL THEN NULL "
             "ELSE box(point(u.box[1], u.box[2]), point(u.box[3], u.box[4])) END "
-            "FROM ROWS FROM (json_to_recordset(?::json) AS (id text, name text, ds text, kind text, vtype text, "
-            "num float8, txt text, doc jsonb, box float8[])) WITH ORDINALITY "
-            "AS u(id, name, ds, kind, vtype, num, txt, doc, box, ord) JOIN new ON new.id = u.id ORDER BY u.ord",
+            "FROM ROWS FROM (json_to_recordset(?::json) AS (id text, name text, key int8, ds text, kind text, "
+            "vtype text, num float8, txt text, doc jsonb, box float8[])) WITH ORDINALITY "
+            "AS u(id, name, key, ds, kind, vtype, num, txt, doc, box, ord) JOIN new ON new.id = u.id ORDER BY u.ord",
             [self.tenant_id, _dumps(entity_rows), self.tenant_id, _dumps(type_rows), _dumps(attr_rows)],
         )
 
@@ -498,20 +503,21 @@ class EntityWriter(EntityReader):
         values = _attr_values(inst)
         if self.db.dialect.name == "postgresql":
             self.db.run(
-                "INSERT INTO attrs (entity_pk, name, dataset_id, kind, vtype, num, txt, doc, bbox) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?::jsonb, box(point(?::float8, ?::float8), point(?::float8, ?::float8))) "
-                "ON CONFLICT (entity_pk, name, dataset_id) DO UPDATE SET kind = excluded.kind, "
+                "INSERT INTO attrs (entity_pk, name, name_id, dataset_id, kind, vtype, num, txt, doc, bbox) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, "
+                "box(point(?::float8, ?::float8), point(?::float8, ?::float8))) "
+                "ON CONFLICT (entity_pk, name_id, dataset_id) DO UPDATE SET kind = excluded.kind, "
                 "vtype = excluded.vtype, num = excluded.num, txt = excluded.txt, doc = excluded.doc, "
                 "bbox = excluded.bbox",
-                [pk, name, *values, *_box_params(inst)],
+                [pk, name, name_key(name), *values, *_box_params(inst)],
             )
             return
         rid = self.db.run(
-            "INSERT INTO attrs (entity_pk, name, dataset_id, kind, vtype, num, txt, doc) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (entity_pk, name, dataset_id) DO UPDATE SET kind = excluded.kind, "
+            "INSERT INTO attrs (entity_pk, name, name_id, dataset_id, kind, vtype, num, txt, doc) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (entity_pk, name_id, dataset_id) DO UPDATE SET kind = excluded.kind, "
             "vtype = excluded.vtype, num = excluded.num, txt = excluded.txt, doc = excluded.doc RETURNING rid",
-            [pk, name, *values],
+            [pk, name, name_key(name), *values],
         ).fetchone()[0]
         box = _box(inst)
         if box is not None:
@@ -525,11 +531,13 @@ class EntityWriter(EntityReader):
     def _drop_attr(self, pk: int, name: str, dataset: str, is_geo: bool) -> None:
         if is_geo and self.db.dialect.name == "sqlite":
             self.db.run(
-                "DELETE FROM attrs_geo WHERE id IN (SELECT rid FROM attrs WHERE entity_pk = ? AND name = ? "
+                "DELETE FROM attrs_geo WHERE id IN (SELECT rid FROM attrs WHERE entity_pk = ? AND name_id = ? "
                 "AND dataset_id = ?)",
-                [pk, name, dataset],
+                [pk, name_key(name), dataset],
             )
-        self.db.run("DELETE FROM attrs WHERE entity_pk = ? AND name = ? AND dataset_id = ?", [pk, name, dataset])
+        self.db.run(
+            "DELETE FROM attrs WHERE entity_pk = ? AND name_id = ? AND dataset_id = ?", [pk, name_key(name), dataset]
+        )
 
 
 def _attr_values(inst: Instance) -> tuple[Any, ...]:

@@ -17,6 +17,7 @@ from typing import Any
 from smartcity.hub.model import format_time, parse_time
 from smartcity.hub.store.base import Store
 from smartcity.hub.store.dialect import SqliteDialect
+from smartcity.hub.store.keys import sql_name_key
 from smartcity.hub.store.sql import Cursor, StoreConflict
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ class SqliteStore(Store):
         conn.execute("PRAGMA mmap_size=268435456")
         conn.create_function("regexp", 2, _regexp, deterministic=True)
         conn.create_function("ngsi_time", 1, _ngsi_time, deterministic=True)
+        conn.create_function("ngsi_name_key", 1, sql_name_key, deterministic=True)
         return conn
 
     # -- group commit ------------------------------------------------------------------------------
