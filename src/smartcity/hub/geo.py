@@ -335,6 +335,11 @@ def geojson_bbox(obj: object) -> BBox | None:
 
     Cheap enough for the write path; None when there are no positions.
     """
+    if isinstance(obj, dict) and obj.get("type") == "Point":
+        position = obj.get("coordinates")
+        if isinstance(position, list) and len(position) >= 2 and type(position[0]) in (int, float):
+            x, y = float(position[0]), float(position[1])
+            return (x, y, x, y)
     minx = miny = math.inf
     maxx = maxy = -math.inf
     stack: list[object] = []
