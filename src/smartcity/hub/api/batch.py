@@ -36,7 +36,12 @@ ARRAY_BODY = {
 }
 
 
-def _entities(req: NgsiRequest, *, need_type: bool = True, allow_null: bool = False) -> list[BatchItem]:
+async def _entities(req: NgsiRequest, *, need_type: bool = True, allow_null: bool = False) -> list[BatchItem]:
+    """The entities of a batch body, expanded in a worker thread (a large batch must not hold up the event loop)."""
+    return await run_in_threadpool(_expand_all, req, need_type, allow_null)
+
+
+def _expand_all(req: NgsiRequest, need_type: bool, allow_null: bool) -> list[BatchItem]:
     if not isinstance(req.body, list):
         raise BadRequestData("a batch operation takes a JSON array of entities")
     if len(req.body) > MAX_BATCH:
@@ -67,7 +72,7 @@ def _outcome(req: NgsiRequest, result: BatchResult, *, created_status: bool) -> 
 @router.post("/create", openapi_extra=ARRAY_BODY, summary="Batch create")
 async def batch_create(request: Request) -> Response:
     req = await read_request(request)
-    items = _entities(req)
+    items = await _entities(req)
     result = await run_in_threadpool(hub_of(request).batch_create, req.tenant, items)
     return _outcome(req, result, created_status=True)
 
@@ -76,7 +81,7 @@ async def batch_create(request: Request) -> Response:
 async def batch_upsert(request: Request, options: str | None = None) -> Response:
     req = await read_request(request)
     opts = parse_options(options)
-    items = _entities(req)
+    items = await _entities(req)
     result = await run_in_threadpool(hub_of(request).batch_upsert, req.tenant, items, update="update" in opts)
     return _outcome(req, result, created_status=True)
 
@@ -85,7 +90,7 @@ async def batch_upsert(request: Request, options: str | None = None) -> Response
 async def batch_update(request: Request, options: str | None = None) -> Response:
     req = await read_request(request)
     opts = parse_options(options)
-    items = _entities(req, need_type=False)
+    items = await _entities(req, need_type=False)
     result = await run_in_threadpool(
         hub_of(request).batch_update, req.tenant, items, no_overwrite="noOverwrite" in opts
     )
@@ -95,7 +100,7 @@ async def batch_update(request: Request, options: str | None = None) -> Response
 @router.post("/merge", openapi_extra=ARRAY_BODY, summary="Batch merge")
 async def batch_merge(request: Request) -> Response:
     req = await read_request(request)
-    items = _entities(req, need_type=False, allow_null=True)
+    items = await _entities(req, need_type=False, allow_null=True)
     result = await run_in_threadpool(hub_of(request).batch_merge, req.tenant, items)
     return _outcome(req, result, created_status=False)
 
