@@ -56,7 +56,7 @@ def _reset_postgres(store: Store) -> None:
     with store.transaction(write=True) as db:
         db.run(
             "TRUNCATE attrs, entity_types, entities, jsonld_contexts, tenants, temporal_entities, temporal_instances, "
-            "subscriptions, notification_outbox RESTART IDENTITY CASCADE"
+            "subscriptions, subscription_versions, notification_outbox RESTART IDENTITY CASCADE"
         )
         db.run("INSERT INTO tenants (name, created_at) VALUES ('', '2025-01-01T00:00:00Z')")
     store._tenants.clear()

@@ -34,6 +34,8 @@ from tests.api.support import (
 )
 
 PROBE = "urn:ngsi-ld:Probe:1"
+SUB = "urn:ngsi-ld:Subscription:probe"
+SUBS = f"{BASE}/subscriptions"
 UNREACHABLE = "http://127.0.0.1:9/ctx.jsonld"
 HOSTED_ID = "{hosted}"  # replaced by the id of a context hosted by the fixture
 
@@ -75,6 +77,23 @@ ROUTES = [
     Route("GET", "/types/{typeName}", f"{BASE}/types/Probe"),
     Route("GET", "/attributes", f"{BASE}/attributes"),
     Route("GET", "/attributes/{attrId}", f"{BASE}/attributes/level"),
+    Route("GET", "/temporal/entities", f"{BASE}/temporal/entities?type=Probe"),
+    Route("POST", "/temporal/entities", f"{BASE}/temporal/entities", "entity"),
+    Route("GET", "/temporal/entities/{entityId}", f"{BASE}/temporal/entities/{PROBE}"),
+    Route("DELETE", "/temporal/entities/{entityId}", f"{BASE}/temporal/entities/{PROBE}"),
+    Route("POST", "/temporal/entities/{entityId}/attrs", f"{BASE}/temporal/entities/{PROBE}/attrs", "attrs"),
+    Route("DELETE", "/temporal/entities/{entityId}/attrs/{attrId}", f"{BASE}/temporal/entities/{PROBE}/attrs/level"),
+    Route(
+        "PATCH",
+        "/temporal/entities/{entityId}/attrs/{attrId}",
+        f"{BASE}/temporal/entities/{PROBE}/attrs/level/urn:ngsi-ld:Instance:1",
+        "fragment",
+    ),
+    Route("POST", "/subscriptions", SUBS, "subscription"),
+    Route("GET", "/subscriptions", SUBS),
+    Route("GET", "/subscriptions/{subscriptionId}", f"{SUBS}/{SUB}"),
+    Route("PATCH", "/subscriptions/{subscriptionId}", f"{SUBS}/{SUB}", "subscription-fragment"),
+    Route("DELETE", "/subscriptions/{subscriptionId}", f"{SUBS}/{SUB}"),
     Route("POST", "/jsonldContexts", CONTEXTS, "context", ngsi=False, answers_with_body=False),
     Route("GET", "/jsonldContexts", CONTEXTS, ngsi=False),
     Route("GET", "/jsonldContexts/{contextId}", f"{CONTEXTS}/{HOSTED_ID}", ngsi=False),
@@ -99,6 +118,12 @@ def valid_body(kind: str) -> Any:
         "ids": [PROBE],
         "query": {"type": "Query", "entities": [{"type": "Probe"}]},
         "context": {"@context": {"probe": "https://example.org/probe"}},
+        "subscription": {
+            "type": "Subscription",
+            "entities": [{"type": "Probe"}],
+            "notification": {"endpoint": {"uri": "http://127.0.0.1:9/notify"}},
+        },
+        "subscription-fragment": {"type": "Subscription", "throttling": 5},
     }[kind]
 
 
@@ -116,6 +141,8 @@ class Env:
 
 def _setup(client: TestClient) -> Env:
     create(client, {"id": PROBE, "type": "Probe", "level": prop(0)})
+    subscription = {"id": SUB, **valid_body("subscription")}
+    assert client.post(SUBS, json=subscription).status_code == 201
     response = client.post(CONTEXTS, json={"@context": {"probe": "https://example.org/probe"}})
     assert response.status_code == 201
     return Env(client, response.headers["location"].rsplit("/", 1)[-1])
@@ -349,7 +376,7 @@ UNKNOWN_PATHS = [
     f"{BASE}",
     f"{BASE}/",
     f"{BASE}/entity",
-    f"{BASE}/subscriptions",
+    f"{BASE}/csourceRegistrations",
     f"{BASE}/entityOperations/explode",
     "/ngsi-ld/v2/entities",
 ]
