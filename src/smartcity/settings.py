@@ -99,6 +99,12 @@ class Settings:
             raise SettingsError("the embedded SQLite store runs in one process: use PostgreSQL for several workers")
         if self.history_raw_days < 0:
             raise SettingsError("SMARTCITY_HISTORY_RAW_DAYS must be 0 (keep everything) or a number of days")
+        from smartcity.hub.temporal.retention import period_micros
+
+        try:
+            period_micros(self.history_rollup)
+        except ValueError as exc:
+            raise SettingsError(f"SMARTCITY_HISTORY_ROLLUP: {exc}") from exc
         if self.retention_interval <= 0 or self.notify_timeout <= 0 or self.notify_max_backoff <= 0:
             raise SettingsError("retention interval, notification timeout and backoff must be positive")
         if self.context_timeout <= 0 or self.context_timeout > 2.0:

@@ -237,3 +237,20 @@ def test_sys_attrs(client: TestClient, format_: str) -> None:
     create(client, room(1))
     (data,) = data_of(client, sid)
     assert ("createdAt" in data) == (format_ == "normalized")
+
+
+def test_notifier_info_reaches_the_mqtt_sender_only(client: TestClient) -> None:
+    info = [{"key": "MQTT-QoS", "value": "0"}, {"key": "MQTT-Version", "value": "mqtt3.1.1"}]
+    mqtt = subscribe(
+        client,
+        entities=[{"type": "Room"}],
+        notification={"endpoint": {"uri": "mqtt://127.0.0.1:1883/city/rooms", "notifierInfo": info}},
+    )
+    http = subscribe(
+        client, entities=[{"type": "Room"}], notification={"endpoint": {"uri": ENDPOINT, "notifierInfo": info}}
+    )
+    create(client, room(1))
+    (to_mqtt,) = outbox(client, mqtt)
+    assert to_mqtt.headers["MQTT-QoS"] == "0" and to_mqtt.headers["MQTT-Version"] == "mqtt3.1.1"
+    (to_http,) = outbox(client, http)
+    assert "MQTT-QoS" not in to_http.headers and "MQTT-Version" not in to_http.headers

@@ -33,6 +33,10 @@ def test_settings_come_from_env_then_flags() -> None:
         {"SMARTCITY_CONTEXT_TIMEOUT": "5"},
         {"SMARTCITY_WORKERS": "2"},  # SQLite (the default) is one process
         {"SMARTCITY_WORKERS": "0", "SMARTCITY_DATABASE_URL": "postgresql://postgres@127.0.0.1/x"},
+        {"SMARTCITY_HISTORY_ROLLUP": "P1M"},  # roll-ups need a fixed length
+        {"SMARTCITY_HISTORY_ROLLUP": "hourly"},
+        {"SMARTCITY_HISTORY_RAW_DAYS": "-1"},
+        {"SMARTCITY_NOTIFY_TIMEOUT": "0"},
     ],
 )
 def test_bad_settings_stop_start_up_with_a_message(env: dict[str, str]) -> None:

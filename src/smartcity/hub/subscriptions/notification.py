@@ -94,6 +94,10 @@ def headers_of(sub: CompiledSubscription, tenant: str) -> dict[str, str]:
         headers[TENANT_HEADER] = tenant
     for key, value in sub.endpoint.receiver_info:
         headers[key] = value
+    if sub.endpoint.uri.startswith(("mqtt://", "mqtts://")):
+        # the MQTT sender reads its options (MQTT-QoS, MQTT-Version) from here and keeps them out of the metadata
+        for key, value in sub.endpoint.notifier_info:
+            headers[key] = value
     return headers
 
 
