@@ -170,7 +170,7 @@ class Deliverer:
         if limit <= 0:
             return False
         now = now_micros()
-        skip = self._lanes.saturated_endpoints()
+        skip = sorted({*self._lanes.saturated_endpoints(), *self._lanes.down_endpoints()})[:1000]
         rows = await asyncio.to_thread(self.outbox.claim, now, now + self._lease_us(), limit, skip)
         for row in rows:
             self._held[row.id] = row

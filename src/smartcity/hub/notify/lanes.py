@@ -3,7 +3,9 @@
 A slow or dead receiver only ever occupies the workers of its own lane, while a global bound caps the sends
 in flight over all lanes. A lane whose receiver could not be reached at all is marked down for a moment:
 the notifications queued behind the failed one fail at once (and are rescheduled) instead of each waiting
-for its own connection timeout. Notifications are handed to the lanes in outbox order; with several
+for its own connection timeout, and the deliverer claims no rows for its endpoints until the moment is over.
+The moment doubles with each failed probe (up to ``max_down_seconds``), so a receiver that stays dead costs the
+database almost nothing, and resets at the first success. Notifications are handed to the lanes in outbox order; with several
 workers per lane, two notifications of one subscription may overtake each other (each carries notifiedAt).
 """
 
@@ -46,6 +48,7 @@ class Lanes:
         total: int = 256,
         backlog: int = 64,
         down_seconds: float = 2.0,
+        max_down_seconds: float = 60.0,
         hard_timeout: float = 60.0,
     ) -> None:
         self._senders = {scheme: sender for sender in senders for scheme in sender.schemes}
@@ -53,6 +56,9 @@ class Lanes:
         self.per_lane = per_lane
         self.backlog = backlog
         self.down_seconds = down_seconds
+        self.max_down_seconds = max(max_down_seconds, down_seconds)
+        #: receivers that could not be reached: lane key -> (down until, their endpoints, failed probes in a row)
+        self._down: dict[str, tuple[float, set[str], int]] = {}
         self.hard_timeout = hard_timeout  # a safety net above the senders' own timeouts
         self._total = asyncio.Semaphore(total)
         self._lanes: dict[str, Lane] = {}
@@ -72,6 +78,9 @@ class Lanes:
         lane = self._lanes.get(key)
         if lane is None:
             lane = self._lanes[key] = Lane(key, sender)
+            down = self._down.get(key)
+            if down is not None:
+                lane.down_until = down[0]
         lane.queue.append(row)
         lane.held += 1
         lane.endpoints[row.endpoint] += 1
@@ -88,6 +97,27 @@ class Lanes:
             if lane.held >= self.backlog:
                 out.extend(lane.endpoints)
         return out[:limit]
+
+    def down_endpoints(self, limit: int = 1000) -> list[str]:
+        """Endpoints of receivers that were unreachable a moment ago: no rows are claimed for them meanwhile."""
+        now = time.monotonic()
+        out: list[str] = []
+        for until, endpoints, _ in self._down.values():
+            if until > now:
+                out.extend(endpoints)
+        return out[:limit]
+
+    def _mark_down(self, lane: Lane, endpoint: str, error: str) -> None:
+        now = time.monotonic()
+        previous = self._down.get(lane.key)
+        if previous is not None and previous[0] > now:
+            return  # already down: a notification that was in flight failed too
+        strikes = (previous[2] + 1) if previous is not None else 1
+        until = now + min(self.down_seconds * 2 ** (strikes - 1), self.max_down_seconds)
+        endpoints = (previous[1] if previous is not None else set()) | {endpoint}
+        self._down[lane.key] = (until, endpoints, strikes)
+        lane.down_until = until
+        lane.down_error = error
 
     async def _work(self, lane: Lane) -> None:
         try:
@@ -115,14 +145,14 @@ class Lanes:
                 if exc.unreachable:
                     if lane.down_until <= time.monotonic():
                         log.warning("notification receiver %s is unreachable: %s", lane.key, exc)
-                    lane.down_until = time.monotonic() + self.down_seconds
-                    lane.down_error = str(exc)
+                    self._mark_down(lane, row.endpoint, str(exc))
                 return str(exc)
             except TimeoutError:
                 return f"not confirmed within {self.hard_timeout:g} s"
             except Exception as exc:  # a sender's bug must fail one notification, never stop the lane
                 log.exception("sending a notification to %s failed unexpectedly", lane.key)
                 return f"internal error: {exc!r}"
+        self._down.pop(lane.key, None)
         return None
 
     async def close(self) -> None:
