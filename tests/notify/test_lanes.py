@@ -39,13 +39,21 @@ def test_an_unreachable_receiver_is_skipped_with_a_growing_pause() -> None:
     async def scenario() -> None:
         sender = FlakySender()
         results: list[str | None] = []
-        lanes = Lanes([sender], lambda r, error: results.append(error), down_seconds=0.5, max_down_seconds=2.0)
+        reported = asyncio.Event()
+
+        def report(r: OutboxRow, error: str | None) -> None:
+            results.append(error)
+            reported.set()
+
+        lanes = Lanes([sender], report, down_seconds=0.5, max_down_seconds=2.0)
 
         async def deliver(rows: list[OutboxRow]) -> None:
             for r in rows:
                 lanes.dispatch(r)
-            while len(results) < len(rows):
-                await asyncio.sleep(0.01)
+            async with asyncio.timeout(10):
+                while len(results) < len(rows):
+                    reported.clear()
+                    await reported.wait()
             results.clear()
 
         await deliver([row(1), row(2), row(3)])
