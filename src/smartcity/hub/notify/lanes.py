@@ -6,7 +6,8 @@ the notifications queued behind the failed one fail at once (and are rescheduled
 for its own connection timeout, and the deliverer claims no rows for its endpoints until the moment is over.
 The moment doubles with each failed probe (up to ``max_down_seconds``), so a receiver that stays dead costs the
 database almost nothing, and resets at the first success. Notifications are handed to the lanes in outbox
-order; with several workers per lane, two notifications of one subscription may overtake each other (each carries notifiedAt).
+order; with several workers per lane, two notifications of one subscription may overtake each other (each
+carries notifiedAt).
 """
 
 from __future__ import annotations
