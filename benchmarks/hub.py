@@ -1,11 +1,15 @@
 """Benchmark of the NGSI-LD hub (not a test): prints one table per backend.
 
     .venv/bin/python benchmarks/hub.py [--entities 100000] [--backends sqlite,postgres]
+        [--parts entities,temporal,subscriptions,notify]
 
 Starts `smartcity serve` in a separate process per backend and drives it over keep-alive HTTP from this
 process: single creates, batch upserts (1,000 entities per request), GET by id, a type+q query and a
 `near` geo-query over the loaded entities, and the raw insert rate of the same rows straight into the
-backend's store (no HTTP, no JSON-LD) to show the broker's own cost.
+backend's store (no HTTP, no JSON-LD) to show the broker's own cost. Then, per backend, the parts of issue #3:
+temporal aggregation (avg per hour over one year of 5-minute data, benchmarks/temporal_bench.py), the update
+rate with 0 and 1,000 subscriptions (benchmarks/subscriptions_bench.py) and notifications delivered per second
+(benchmarks/notify_bench.py); each of those scripts also runs on its own.
 """
 
 from __future__ import annotations
@@ -204,8 +208,42 @@ def main() -> None:
     parser.add_argument("--creates", type=int, default=5_000)
     parser.add_argument("--reads", type=int, default=1_000)
     parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--parts", default="entities,temporal,subscriptions,notify")
     args = parser.parse_args()
-    for backend in args.backends.split(","):
+    parts = set(args.parts.split(","))
+    backends = [b for b in args.backends.split(",") if b]
+    if "entities" in parts:
+        entity_tables(args, backends)
+    if "temporal" in parts:
+        import temporal_bench
+
+        rows = temporal_bench.run(backends)
+        table(
+            "temporal aggregation: avg per hour over 1 year of 5-minute data (105,120 instances)",
+            [
+                (f"{backend}: {measure}", figure, "p50 <= 50 ms" if "p50" in measure else "")
+                for backend, measure, figure in rows
+            ],
+        )
+    if "subscriptions" in parts:
+        import subscriptions_bench
+
+        for backend in backends:
+            name = "postgresql" if backend.startswith("postgres") else "sqlite"
+            rows = asyncio.run(subscriptions_bench.bench_subscriptions(name))
+            table(f"updates with subscriptions: {name}", rows)
+    if "notify" in parts:
+        import notify_bench
+
+        notify_rows: list[tuple[str, str, str]] = []
+        for protocol in ("http", "mqtt"):
+            for backend, rate in notify_bench.notify_rates(20_000, tuple(backends), 20, protocol).items():
+                notify_rows.append((f"{backend}: delivered /s over {protocol}", f"{rate:,.0f}", ">= 2,000"))
+        table("notification delivery (20,000 queued, 20 subscriptions, local receiver)", notify_rows)
+
+
+def entity_tables(args: argparse.Namespace, backends: list[str]) -> None:
+    for backend in backends:
         if backend == "sqlite":
             tmp = tempfile.mkdtemp(prefix="smartcity-bench-")
             database = f"sqlite:///{tmp}/bench.db"
