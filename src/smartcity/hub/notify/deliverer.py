@@ -54,7 +54,8 @@ class Deliverer:
         total: int = 256,
         backlog: int = 64,
         idle: float = 0.5,
-        flush_delay: float = 0.01,
+        flush_delay: float = 0.05,
+        gather_delay: float = 0.05,
     ) -> None:
         self.outbox = Outbox(store)
         self.timeout = timeout
@@ -63,6 +64,7 @@ class Deliverer:
         self.max_held = max_held
         self.idle = idle
         self.flush_delay = flush_delay
+        self.gather_delay = gather_delay  # after a wake-up, let more rows queue so one claim takes them all
         #: how long a claim holds a row: renewed at a third of it while the row waits in a lane
         self.lease = 3 * timeout + 10.0
         self._custom_senders = senders
@@ -159,6 +161,8 @@ class Deliverer:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._kick.wait(), self.idle)
+                if not self._closing:
+                    await asyncio.sleep(self.gather_delay)
 
     def _lease_us(self) -> int:
         return int(self.lease * 1_000_000)
