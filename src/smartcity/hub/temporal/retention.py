@@ -32,6 +32,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -184,7 +185,7 @@ def _chunk_end(store: Store, key: Key, t0: int, cutoff: int, width: int, chunk_r
 # -- one chunk ---------------------------------------------------------------------------------------
 
 
-class _Chunk:
+class _Chunk(ABC):
     """Rolls up the raw rows of one attribute in [t0, t1) (whole buckets) in one transaction."""
 
     #: the row is a numeric instance (a Property whose value is a JSON number; booleans are not)
@@ -196,7 +197,18 @@ class _Chunk:
 
     def run(self, store: Store, key: Key, t0: int, t1: int) -> tuple[int, int]:
         """Returns (raw rows replaced, roll-up rows written or kept)."""
-        raise NotImplementedError
+        with store.transaction(write=True) as db:
+            raw, rollups = self._numeric(db, key, t0, t1)
+            deleted, kept = self._others(db, key, t0, t1)
+        return raw + deleted + kept, rollups + kept
+
+    @abstractmethod
+    def _numeric(self, db: Db, key: Key, t0: int, t1: int) -> tuple[int, int]:
+        """Numeric rows to one roll-up per bucket (merged with earlier roll-ups): (raw replaced, roll-ups)."""
+
+    @abstractmethod
+    def _others(self, db: Db, key: Key, t0: int, t1: int) -> tuple[int, int]:
+        """Other rows: keep the last one per bucket: (rows deleted, rows kept)."""
 
     def ranked(self) -> str:
         """The non-numeric rows (raw, or kept by an earlier run), ranked last first per dataset and bucket."""
@@ -211,12 +223,6 @@ class _PgChunk(_Chunk):
     """One statement per kind of rows: data-modifying CTEs share one snapshot."""
 
     numeric = "(num IS NOT NULL AND jsonb_typeof(doc -> 'value') IS NOT DISTINCT FROM 'number')"
-
-    def run(self, store: Store, key: Key, t0: int, t1: int) -> tuple[int, int]:
-        with store.transaction(write=True) as db:
-            raw, rollups = self._numeric(db, key, t0, t1)
-            deleted, kept = self._others(db, key, t0, t1)
-        return raw + deleted + kept, rollups + kept
 
     def _numeric(self, db: Db, key: Key, t0: int, t1: int) -> tuple[int, int]:
         w = self.width
@@ -264,12 +270,6 @@ class _SqliteChunk(_Chunk):
     """Several statements: atomic because SQLite has one writer and the chunk holds its lock throughout."""
 
     numeric = "(num IS NOT NULL AND coalesce(json_type(doc, '$.value') IN ('integer', 'real'), 0))"
-
-    def run(self, store: Store, key: Key, t0: int, t1: int) -> tuple[int, int]:
-        with store.transaction(write=True) as db:
-            raw, rollups = self._numeric(db, key, t0, t1)
-            deleted, kept = self._others(db, key, t0, t1)
-        return raw + deleted + kept, rollups + kept
 
     def _numeric(self, db: Db, key: Key, t0: int, t1: int) -> tuple[int, int]:
         w = self.width
