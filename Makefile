@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml constraints/lock.txt
 
 demo: $(STAMP)
 	@mkdir -p var
-	$(BIN)/smartcity serve --host 127.0.0.1 --port 8080 --database sqlite:///./var/smartcity.db
+	$(BIN)/smartcity demo --host 127.0.0.1 --port 8080 --database sqlite:///./var/smartcity.db
 
 services:
 	@bash scripts/services.sh

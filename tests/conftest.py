@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from smartcity.app import create_app
 from smartcity.hub.store import Store, open_store
 from smartcity.settings import Settings
+from tests.open_hub import open_settings
 
 IN_CI = os.environ.get("CI") == "true"
 PG_BASE = os.environ.get("SMARTCITY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
@@ -53,12 +54,19 @@ def pg_store(pg_url: str) -> Iterator[Store]:
 
 
 def _reset_postgres(store: Store) -> None:
+    """Empty every table but the migration log (whatever tables later migrations add)."""
     with store.transaction(write=True) as db:
-        db.run(
-            "TRUNCATE attrs, entity_types, entities, jsonld_contexts, tenants, temporal_entities, temporal_instances, "
-            "subscriptions, subscription_versions, notification_outbox RESTART IDENTITY CASCADE"
-        )
+        tables = [
+            r[0]
+            for r in db.run(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> ? "
+                "AND tablename NOT LIKE ?",
+                ["schema_migrations", "temporal_instances_%"],
+            ).fetchall()
+        ]
+        db.run("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
         db.run("INSERT INTO tenants (name, created_at) VALUES ('', '2025-01-01T00:00:00Z')")
+        db.run("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, ?)", ["0" * 64])
     store._tenants.clear()
 
 
@@ -77,7 +85,7 @@ def store(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Store]:
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(database_url="sqlite:///unused.db")
+    return open_settings(database_url="sqlite:///unused.db")
 
 
 @pytest.fixture

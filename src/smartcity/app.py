@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import orjson
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from smartcity import __version__
 from smartcity.hub import api as hub_api
@@ -15,9 +15,11 @@ from smartcity.hub import notify, subscriptions, temporal
 from smartcity.hub.jsonld import ContextRegistry
 from smartcity.hub.service import Hub
 from smartcity.hub.store import Store, open_store
+from smartcity.security.gate import authorize
+from smartcity.security.install import check as check_policy
+from smartcity.security.install import install as install_security
 from smartcity.settings import Settings
 from smartcity.web import background, errors
-from smartcity.web.identity import IdentityMiddleware
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         version=__version__,
         description="The city's shared data hub (NGSI-LD context broker, ETSI GS CIM 009 v1.8) and its services.",
         lifespan=lifespan,
+        dependencies=[Depends(authorize)],
     )
     app.state.settings = settings
     app.state.store = the_store
@@ -64,16 +67,17 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.state.hub = Hub(the_store)
     app.state.inline_hub = the_store.dialect.name == "sqlite"
     app.state.services = []
-    app.add_middleware(IdentityMiddleware)
     errors.install(app)
+    install_security(app, settings, the_store)
     app.include_router(hub_api.router())
     # the pillars that follow every change: history, subscriptions, then the delivery of their notifications
     temporal.install(app)
     subscriptions.install(app)
     notify.install(app)
 
-    @app.get("/health", tags=["platform"], summary="Liveness and version")
+    @app.get("/health", name="health", tags=["platform"], summary="Liveness and version")
     async def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__, "database": the_store.dialect.name}
 
+    check_policy(app)
     return app

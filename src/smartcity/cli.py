@@ -7,7 +7,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from smartcity import __version__
 from smartcity.settings import Settings, SettingsError
@@ -32,6 +32,22 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--workers", type=int, help="API processes sharing one PostgreSQL database (default 1, env SMARTCITY_WORKERS)"
     )
+    serve.add_argument(
+        "--auth",
+        choices=("required", "open"),
+        help="required: hub calls need a credential (default); open: anyone may use the hub (env SMARTCITY_AUTH)",
+    )
+    demo = commands.add_parser("demo", help="run the live demo: open hub, a first administrator, the city's data")
+    demo.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    demo.add_argument("--port", type=int, help="port (default 8080)")
+    demo.add_argument("--database", dest="database_url", help="default sqlite:///./var/smartcity.db")
+    demo.add_argument("--log-level", dest="log_level", help="DEBUG, INFO, WARNING")
+
+    from smartcity.security import credentials_cli
+    from smartcity.security.audit import cli as audit_cli
+
+    credentials_cli.add_parsers(commands)
+    audit_cli.add_parsers(commands)
     return parser
 
 
@@ -39,11 +55,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = Settings.from_env(
-            host=args.host,
-            port=args.port,
-            database_url=args.database_url,
-            log_level=args.log_level.upper() if args.log_level else None,
-            workers=args.workers,
+            host=getattr(args, "host", None),
+            port=getattr(args, "port", None),
+            database_url=getattr(args, "database_url", None),
+            log_level=args.log_level.upper() if getattr(args, "log_level", None) else None,
+            workers=getattr(args, "workers", None),
+            auth="open" if args.command == "demo" else getattr(args, "auth", None),
         )
     except SettingsError as exc:
         print(f"smartcity: {exc}", file=sys.stderr)
@@ -51,7 +68,74 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
         return serve(settings)
+    if args.command == "demo":
+        return demo(settings)
+    if args.command in ("user", "apikey", "client"):
+        from smartcity.security import credentials_cli
+
+        return credentials_cli.run(args, settings, _cli_audit(settings))
+    if args.command == "audit":
+        from smartcity.security.audit import cli as audit_cli
+
+        return audit_cli.run(args, settings)
     return 2
+
+
+def _cli_audit(settings: Settings) -> Callable[[str, str, dict[str, object]], None]:
+    """Record each change made from the command line in the audit trail, as the operating-system user."""
+    import getpass
+
+    from smartcity.hub.store import open_store
+    from smartcity.security.audit import AuditRecord, SecurityEvent, SecurityLog
+    from smartcity.security.principal import system
+
+    try:
+        who = system(f"cli:{getpass.getuser()}")
+    except (KeyError, OSError):
+        who = system("cli")
+
+    def on_change(action: str, target: str, details: dict[str, object]) -> None:
+        store = open_store(settings.database_url)
+        try:
+            security_log = SecurityLog(store, settings.audit_key.encode() or None)
+            security_log.record(
+                AuditRecord.of(who, action, target, outcome="success", method="CLI", details=dict(details))
+            )
+            security_log.emit(SecurityEvent.of("admin.action", who, action=action, details={"target": target}))
+            security_log.flush()
+        finally:
+            store.close()
+
+    return on_change
+
+
+def demo(settings: Settings) -> int:
+    """The live demo: the hub open to anyone (logged), a first administrator, then the server."""
+    from smartcity.hub.store import open_store
+    from smartcity.security.bootstrap import ensure_administrator
+
+    store = open_store(settings.database_url)
+    try:
+        created = ensure_administrator(store, settings, _cli_audit(settings))
+    finally:
+        store.close()
+    base = f"http://{settings.host}:{settings.port}"
+    if created is not None:
+        username, password = created
+        print(
+            f"\nA first administrator was created: {username} / {password}\n"
+            "(the password is shown this once; change it with: smartcity user set-password admin)\n"
+            f"Sign in:  curl -i -X POST {base}/auth/login -H 'Content-Type: application/json' "
+            f'-d \'{{"username": "{username}", "password": "{password}"}}\'\n',
+            flush=True,
+        )
+    else:
+        print(
+            "\nThe administrator already exists (sign in with POST /auth/login; forgot the password? "
+            "smartcity user set-password admin)\n",
+            flush=True,
+        )
+    return serve(settings)
 
 
 def serve(settings: Settings) -> int:

@@ -14,6 +14,14 @@
 | SMARTCITY_RETENTION_INTERVAL  |                 | 3600 (seconds between runs)      |
 | SMARTCITY_NOTIFY_TIMEOUT      |                 | 10.0 (seconds per notification)  |
 | SMARTCITY_NOTIFY_MAX_BACKOFF  |                 | 300.0 (seconds between retries)  |
+| SMARTCITY_AUTH                | --auth          | required (hub needs a credential); open (demo) |
+| SMARTCITY_AUDIT_KEY           |                 | empty (audit chain keyed by SHA-256 only) |
+| SMARTCITY_RATE_LIMIT          |                 | 200 (requests/s per credential; 0: off) |
+| SMARTCITY_RATE_LIMIT_ADDRESS  |                 | 500 (requests/s per client address; 0: off) |
+| SMARTCITY_LOGIN_LOCKOUT       |                 | 5 (failed sign-ins before a 15-minute lock) |
+| SMARTCITY_SESSION_HOURS       |                 | 12 (browser session lifetime)    |
+| SMARTCITY_TOKEN_SECONDS       |                 | 3600 (OAuth2 access-token lifetime) |
+| SMARTCITY_SECURE_COOKIES      |                 | false (true behind HTTPS)        |
 """
 
 from __future__ import annotations
@@ -44,6 +52,19 @@ class Settings:
     retention_interval: float = 3600.0
     notify_timeout: float = 10.0
     notify_max_backoff: float = 300.0
+    auth: str = "required"
+    audit_key: str = ""
+    rate_limit: float = 200.0
+    rate_limit_address: float = 500.0
+    login_lockout: int = 5
+    session_hours: float = 12.0
+    token_seconds: int = 3600
+    secure_cookies: bool = False
+
+    @property
+    def open_hub(self) -> bool:
+        """Whether hub reads and writes are allowed without a credential (the embedded demo)."""
+        return self.auth == "open"
 
     def to_env(self) -> dict[str, str]:
         """These settings as the environment variables that :meth:`from_env` reads (for worker processes)."""
@@ -60,6 +81,14 @@ class Settings:
             "SMARTCITY_RETENTION_INTERVAL": str(self.retention_interval),
             "SMARTCITY_NOTIFY_TIMEOUT": str(self.notify_timeout),
             "SMARTCITY_NOTIFY_MAX_BACKOFF": str(self.notify_max_backoff),
+            "SMARTCITY_AUTH": self.auth,
+            "SMARTCITY_AUDIT_KEY": self.audit_key,
+            "SMARTCITY_RATE_LIMIT": str(self.rate_limit),
+            "SMARTCITY_RATE_LIMIT_ADDRESS": str(self.rate_limit_address),
+            "SMARTCITY_LOGIN_LOCKOUT": str(self.login_lockout),
+            "SMARTCITY_SESSION_HOURS": str(self.session_hours),
+            "SMARTCITY_TOKEN_SECONDS": str(self.token_seconds),
+            "SMARTCITY_SECURE_COOKIES": "true" if self.secure_cookies else "false",
         }
 
     @classmethod
@@ -79,6 +108,14 @@ class Settings:
             retention_interval=_float(env, "SMARTCITY_RETENTION_INTERVAL", cls.retention_interval),
             notify_timeout=_float(env, "SMARTCITY_NOTIFY_TIMEOUT", cls.notify_timeout),
             notify_max_backoff=_float(env, "SMARTCITY_NOTIFY_MAX_BACKOFF", cls.notify_max_backoff),
+            auth=env.get("SMARTCITY_AUTH", cls.auth).strip().lower(),
+            audit_key=env.get("SMARTCITY_AUDIT_KEY", cls.audit_key),
+            rate_limit=_float(env, "SMARTCITY_RATE_LIMIT", cls.rate_limit),
+            rate_limit_address=_float(env, "SMARTCITY_RATE_LIMIT_ADDRESS", cls.rate_limit_address),
+            login_lockout=_int(env, "SMARTCITY_LOGIN_LOCKOUT", cls.login_lockout),
+            session_hours=_float(env, "SMARTCITY_SESSION_HOURS", cls.session_hours),
+            token_seconds=_int(env, "SMARTCITY_TOKEN_SECONDS", cls.token_seconds),
+            secure_cookies=_bool(env, "SMARTCITY_SECURE_COOKIES", cls.secure_cookies),
         )
         chosen = {k: v for k, v in overrides.items() if v is not None}
         settings = replace(base, **chosen)
@@ -107,6 +144,12 @@ class Settings:
             raise SettingsError(f"SMARTCITY_HISTORY_ROLLUP: {exc}") from exc
         if self.retention_interval <= 0 or self.notify_timeout <= 0 or self.notify_max_backoff <= 0:
             raise SettingsError("retention interval, notification timeout and backoff must be positive")
+        if self.auth not in ("required", "open"):
+            raise SettingsError(f"SMARTCITY_AUTH must be 'required' or 'open', not {self.auth!r}")
+        if self.rate_limit < 0 or self.rate_limit_address < 0:
+            raise SettingsError("rate limits must be 0 (off) or a positive number of requests per second")
+        if self.login_lockout < 1 or self.session_hours <= 0 or self.token_seconds < 60:
+            raise SettingsError("lockout needs >= 1 attempt, sessions a positive lifetime, tokens >= 60 seconds")
         if self.context_timeout <= 0 or self.context_timeout > 2.0:
             raise SettingsError("SMARTCITY_CONTEXT_TIMEOUT must be in (0, 2] seconds")
 
@@ -129,3 +172,15 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError as exc:
         raise SettingsError(f"{name} must be a number, not {raw!r}") from exc
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, not {raw!r}")

@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 
 from smartcity.app import create_app
 from smartcity.hub.store import Store
-from smartcity.settings import Settings
 from tests.api.support import (
     BASE,
     CONTEXTS,
@@ -32,6 +31,7 @@ from tests.api.support import (
     query_ids,
     tenant,
 )
+from tests.open_hub import open_settings
 
 PROBE = "urn:ngsi-ld:Probe:1"
 SUB = "urn:ngsi-ld:Subscription:probe"
@@ -156,7 +156,7 @@ def env(client: TestClient) -> Env:
 @pytest.fixture
 def small_env(store: Store) -> Iterator[Env]:
     """The app with a 2 KiB request body limit."""
-    settings = Settings(database_url="sqlite:///unused.db", max_body_bytes=2048)
+    settings = open_settings(database_url="sqlite:///unused.db", max_body_bytes=2048)
     with TestClient(create_app(settings, store=store)) as small:
         yield _setup(small)
 

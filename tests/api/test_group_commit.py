@@ -11,7 +11,7 @@ import orjson
 
 from smartcity.app import create_app
 from smartcity.hub.store import Store, open_store
-from smartcity.settings import Settings
+from tests.open_hub import open_settings
 
 
 def _entity(n: int) -> bytes:
@@ -33,7 +33,7 @@ async def _burst(app: object, bodies: list[bytes]) -> list[int]:
 def test_concurrent_creates_commit_together_and_failures_stay_isolated(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/group.db"
     store = open_store(url)
-    app = create_app(Settings(database_url=url), store=store)
+    app = create_app(open_settings(database_url=url), store=store)
     # 40 creates in one burst; every fifth repeats an id created earlier in the same burst (409)
     bodies = [_entity(n if n % 5 else n - 1) for n in range(1, 41)]
     statuses = asyncio.run(_burst(app, bodies))
@@ -52,7 +52,7 @@ def test_concurrent_creates_commit_together_and_failures_stay_isolated(tmp_path:
 def test_each_answered_write_is_visible_to_other_connections(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/visible.db"
     store = open_store(url)
-    app = create_app(Settings(database_url=url), store=store)
+    app = create_app(open_settings(database_url=url), store=store)
 
     async def scenario() -> list[bool]:
         seen = []
@@ -70,7 +70,7 @@ def test_each_answered_write_is_visible_to_other_connections(tmp_path: Path) -> 
 
 def test_grouped_writes_on_every_backend_keep_each_outcome(store: Store) -> None:
     """Creates, updates of missing entities and duplicates in one burst: each gets its own answer."""
-    app = create_app(Settings(database_url="sqlite:///unused.db"), store=store)
+    app = create_app(open_settings(database_url="sqlite:///unused.db"), store=store)
     bodies = [_entity(n if n % 5 else n - 1) for n in range(1, 41)]
 
     async def scenario() -> tuple[list[int], list[int]]:

@@ -14,10 +14,10 @@ from smartcity.hub.model import to_micros
 from smartcity.hub.store import Store
 from smartcity.hub.temporal import maintenance
 from smartcity.hub.temporal.maintenance import SERVICE_NAME, HistoryMaintenance
-from smartcity.settings import Settings
 from tests.maintenance.support import DAY, HOUR, MINUTE, TEMP, fetch, insert, row
+from tests.open_hub import open_settings
 
-SETTINGS = Settings(database_url="sqlite:///unused.db", history_raw_days=1, retention_interval=0.05)
+SETTINGS = open_settings(database_url="sqlite:///unused.db", history_raw_days=1, retention_interval=0.05)
 
 
 def service_of(app: Any) -> HistoryMaintenance:
@@ -73,7 +73,7 @@ def test_a_failing_run_is_logged_and_retried(store: Store, monkeypatch: pytest.M
 
 def test_a_period_of_no_fixed_length_turns_retention_off(store: Store) -> None:
     service = HistoryMaintenance(
-        store, Settings(database_url="sqlite:///unused.db", history_raw_days=1, history_rollup="P1M")
+        store, open_settings(database_url="sqlite:///unused.db", history_raw_days=1, history_rollup="P1M")
     )
     assert service.run_once() is None
     assert service.runs == 1

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from smartcity.settings import Settings
+from tests.open_hub import open_settings
 
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(database_url="sqlite:///unused.db", notify_timeout=5.0, notify_max_backoff=2.0)
+    return open_settings(database_url="sqlite:///unused.db", notify_timeout=5.0, notify_max_backoff=2.0)

@@ -7,14 +7,17 @@ from pathlib import Path
 
 import pytest
 from fastapi import Request
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from smartcity import cli
 from smartcity.app import create_app
 from smartcity.hub.store import open_store
+from smartcity.security.gate import Gate
+from smartcity.security.principal import Principal
+from smartcity.security.runtime import principal_of
 from smartcity.settings import Settings, SettingsError
-from smartcity.web.identity import IdentityMiddleware, Principal, principal_of
+from smartcity.web.routes import iter_routes
+from tests.open_hub import open_settings
 
 
 def test_settings_come_from_env_then_flags() -> None:
@@ -90,12 +93,12 @@ def test_migrations_are_versioned_and_idempotent(tmp_path: Path) -> None:
         store.close()
 
 
-def test_every_request_passes_the_identity_middleware(tmp_path: Path) -> None:
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path}/i.db"))
-    assert any(m.cls is IdentityMiddleware for m in app.user_middleware)
+def test_every_request_passes_the_gate(tmp_path: Path) -> None:
+    app = create_app(open_settings(database_url=f"sqlite:///{tmp_path}/i.db"))
+    assert any(m.cls is Gate for m in app.user_middleware)
     seen: list[Principal] = []
 
-    @app.get("/_whoami")
+    @app.get("/_whoami", name="who_am_i")
     async def whoami(request: Request) -> dict[str, str]:
         seen.append(principal_of(request))
         return {"subject": principal_of(request).subject}
@@ -106,20 +109,34 @@ def test_every_request_passes_the_identity_middleware(tmp_path: Path) -> None:
     assert seen and seen[0].is_anonymous
 
 
-def test_openapi_documents_every_ngsi_ld_route(tmp_path: Path) -> None:
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path}/o.db"))
+def test_a_route_outside_the_policy_table_is_refused(tmp_path: Path) -> None:
+    app = create_app(open_settings(database_url=f"sqlite:///{tmp_path}/p.db"))
+
+    @app.get("/_unlisted")
+    async def unlisted() -> dict[str, str]:
+        return {"secret": "data"}
+
+    with TestClient(app) as client:
+        response = client.get("/_unlisted")
+    assert response.status_code == 403
+    assert "secret" not in response.text and response.json()["type"].endswith("/Forbidden")
+
+
+def test_openapi_documents_every_route(tmp_path: Path) -> None:
+    app = create_app(open_settings(database_url=f"sqlite:///{tmp_path}/o.db"))
     with TestClient(app) as client:
         assert client.get("/docs").status_code == 200
         spec = client.get("/openapi.json").json()
     documented = {(path, method.upper()) for path, item in spec["paths"].items() for method in item}
-    for route in app.routes:
-        if isinstance(route, APIRoute) and route.path.startswith("/ngsi-ld/v1"):
-            for method in route.methods:
-                assert (route.path, method) in documented
+    routes = [r for r in iter_routes(app) if r.documented]
+    assert len(routes) > 50
+    for route in routes:
+        for method in route.methods:
+            assert (route.path, method) in documented
 
 
 def test_health_names_the_backend(tmp_path: Path) -> None:
-    with TestClient(create_app(Settings(database_url=f"sqlite:///{tmp_path}/h.db"))) as client:
+    with TestClient(create_app(open_settings(database_url=f"sqlite:///{tmp_path}/h.db"))) as client:
         assert client.get("/health").json()["database"] == "sqlite"
 
 

@@ -62,7 +62,11 @@ def install(app: FastAPI) -> None:
 
     async def on_ngsi(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, NgsiError)
-        return build_error(request, exc)
+        response = build_error(request, exc)
+        extra = getattr(exc, "response_headers", None)
+        if extra is not None:
+            response.headers.update(extra())
+        return response
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)

@@ -15,6 +15,7 @@ from smartcity.hub.errors import (
     BadRequestData,
     InvalidRequest,
     LdContextNotAvailable,
+    NonexistentTenant,
     NotAcceptable,
     PayloadTooLarge,
     UnsupportedMediaType,
@@ -83,12 +84,24 @@ def registry_of(request: Request) -> ContextRegistry:
     return registry
 
 
-def tenant_of(request: Request) -> str | None:
+def _tenant_header(request: Request) -> str | None:
     tenant = request.headers.get(TENANT_HEADER)
     if tenant is None or tenant == "":
         return None
     if not _TENANT.match(tenant):
         raise BadRequestData(f"tenant name {tenant!r} is not valid (letters, digits, _ . : - only)")
+    return tenant
+
+
+def tenant_of(request: Request) -> str | None:
+    """The request's tenant, if its caller may see it: a foreign tenant looks exactly like a missing one."""
+    tenant = _tenant_header(request)
+    principal = getattr(request.state, "principal", None)
+    if principal is not None and not principal.may_use_tenant(tenant):
+        on_foreign = getattr(request.app.state, "on_foreign_tenant", None)
+        if on_foreign is not None:
+            on_foreign(principal, tenant)
+        raise NonexistentTenant(f"tenant {tenant or ''!r} does not exist")
     return tenant
 
 
