@@ -201,3 +201,46 @@ def test_token_buckets_refill_at_their_rate() -> None:
     for key in "abc":
         few.take(key)
     assert len(few._buckets) == 2
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/security/users", b"not json"),
+        ("/security/users", b'{"username": "x"}'),
+        ("/security/users", b'{"username": "ab", "password": "short", "role": "analyst"}'),
+        ("/security/users", b'{"username": "okname", "password": "long enough pass", "role": "emperor"}'),
+        ("/security/users", b'{"username": "okname", "password": "long enough pass", "role": "analyst", "x": 1}'),
+        ("/security/apikeys", b'{"name": "", "role": "device"}'),
+        ("/security/apikeys", b'{"name": "k", "role": "department_officer"}'),
+        ("/security/clients", b'{"name": "c", "role": "device", "tenants": ["bad tenant!"]}'),
+        ("/auth/login", b"[1, 2]"),
+        ("/auth/login", b'{"username": 5}'),
+    ],
+)
+def test_bad_administrative_input_gets_a_400_problem(store: Store, path: str, body: bytes) -> None:
+    with running(store) as client:
+        admin = api_key(client, Role.ADMINISTRATOR)
+        response = client.post(path, content=body, headers={**as_key(admin), "Content-Type": "application/json"})
+        _problem(response, 400, "/BadRequestData")
+
+
+def test_an_administrator_manages_users_over_the_api(store: Store) -> None:
+    with running(store) as client:
+        admin = as_key(api_key(client, Role.ADMINISTRATOR))
+        made = client.post(
+            "/security/users",
+            json={"username": "hoa", "password": PASSWORD, "role": "department_officer", "department": "transport"},
+            headers=admin,
+        )
+        assert made.status_code == 201 and made.json()["department"] == "transport"
+        assert "password" not in str(client.get("/security/users", headers=admin).json()).lower()
+        assert client.patch("/security/users/hoa", json={"disabled": True}, headers=admin).json()["disabled"] is True
+        assert _sign_in(client, "hoa").status_code == 401  # type: ignore[attr-defined]
+        client.patch("/security/users/hoa", json={"disabled": False, "role": "analyst"}, headers=admin)
+        assert _sign_in(client, "hoa").json()["role"] == "analyst"  # type: ignore[attr-defined]
+        _problem(client.get("/security/users/nobody", headers=admin), 404, "ResourceNotFound")
+        _problem(client.patch("/security/users/hoa", json={}, headers=admin), 400, "BadRequestData")
+        flush(client)
+        events = client.get("/security/events", params={"kind": "admin.action"}, headers=admin).json()
+        assert [e["action"] for e in events] == ["security.user.add", "security.user.change", "security.user.change"]

@@ -66,10 +66,18 @@ def _path(template: str) -> str:
 
 
 def _call(client: TestClient, method: str, path: str, headers: dict[str, str]) -> int:
+    """Send the route a minimal request; whatever the answer, it is never a 500 and errors have the envelope."""
     if method in UNSAFE and method != "DELETE":
         response = client.request(method, path, headers={**headers, "Content-Type": "application/json"}, content=b"{}")
     else:
         response = client.request(method, path, headers=headers)
+    assert response.status_code < 500, f"{method} {path}: {response.status_code} {response.text}"
+    if response.status_code >= 400:
+        body = response.json()
+        if path == "/auth/token":  # RFC 6749 section 5.2 has its own error format
+            assert {"error", "error_description"} <= set(body)
+        else:
+            assert {"type", "title", "detail"} <= set(body), f"{method} {path}: {body}"
     return response.status_code
 
 

@@ -152,7 +152,8 @@ class Gate:
             details=details,
         )
         runtime.record(record)
-        if rule.action.startswith("security.") and scope["method"] not in SAFE_METHODS and outcome == "success":
+        administrative = rule.action.startswith("security.") and not rule.public
+        if administrative and scope["method"] not in SAFE_METHODS and outcome == "success":
             runtime.emit(
                 SecurityEvent.of("admin.action", principal, action=rule.action, details={"target": scope["path"]})
             )
