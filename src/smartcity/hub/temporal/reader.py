@@ -9,6 +9,7 @@ temporal query with ``q`` asks in practice; an entity deleted from the current s
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -195,34 +196,261 @@ class TemporalReader:
         )
 
     def grouped(
-        self, ids: Sequence[str], tq: TemporalQuery, bucket: Fragment, exprs: Sequence[str], *, numbers_only: bool
-    ) -> list[tuple[Any, ...]]:
-        """Rows ``(entity_id, name, dataset_id, period, *exprs)`` of aggregate expressions per period, computed
-        by the database. Only the columns that vary are grouped on (one entity and one attribute: the dataset
-        and the period). Deletion instances are left out (``numbers_only``: every row without a number)."""
+        self,
+        ids: Sequence[str],
+        tq: TemporalQuery,
+        bucket: Fragment | None,
+        exprs: Sequence[str],
+        *,
+        numbers_only: bool,
+        datasets: bool = True,
+        times: bool = False,
+    ) -> dict[SeriesKey, list[tuple[Any, ...]]]:
+        """Aggregate expressions per attribute series and period, computed by the database: for each series,
+        its rows ``(period, *exprs, ...)`` in period order. ``bucket`` numbers the period of an instance (None:
+        the whole window is period 0). Deletion instances are left out (``numbers_only``: every instance without
+        a number); ``times``: ``exprs`` use the time column of the window.
+
+        Only the columns that vary are grouped on: one entity and one attribute (``tq.attrs``) are grouped by
+        period and datasetId, or by period alone when ``datasets`` is False (the attribute has no other dataset
+        than the default one). PostgreSQL hashes the groups: the rows are read in a subquery it does not flatten
+        (``OFFSET 0``), so that it does not expect every instance to make a group of its own (its estimate for a
+        computed period) and sort them all; only the groups are sorted. SQLite sorts the instances (it has no
+        hash aggregation; see :meth:`periods`)."""
         if not ids:
-            return []
+            return {}
         where, params = self._filter(ids, tq)
         one_entity = len(ids) == 1
         one_name = tq.attrs is not None and len(tq.attrs) == 1
-        keys = [k for k, const in (("entity_id", one_entity), ("name", one_name)) if not const] + ["dataset_id", "b"]
-        only, only_params = ("num IS NOT NULL", []) if numbers_only else ("kind <> ?", [DELETED])
-        bucket_sql, bucket_params = bucket
-        if self.pg:
-            self.db.run("SET LOCAL work_mem = '64MB'")  # hash the periods rather than sort rows on disk
-        rows = self.db.run(
-            f"SELECT {', '.join(keys[:-1])}, {bucket_sql} AS b, {', '.join(exprs)} "  # noqa: S608
-            f"FROM temporal_instances WHERE {where} AND {only} GROUP BY {', '.join(keys)} ORDER BY {', '.join(keys)}",
-            [*bucket_params, *params, *only_params],
-        ).fetchall()
         if one_entity and one_name and tq.attrs is not None:
-            prefix: tuple[Any, ...] = (ids[0], tq.attrs[0])
-            return [prefix + tuple(r) for r in rows]
-        if one_entity:
-            return [(ids[0], *r) for r in rows]
-        if one_name and tq.attrs is not None:
-            return [(r[0], tq.attrs[0], *r[1:]) for r in rows]
-        return [tuple(r) for r in rows]
+            time = tq.window.column if times else None
+            return self._one_series(ids[0], tq.attrs[0], where, params, bucket, exprs, numbers_only, datasets, time)
+        keys = [k for k, const in (("entity_id", one_entity), ("name", one_name)) if not const] + ["dataset_id"]
+        group = ", ".join([*keys, "b"])
+        time = tq.window.column if times else None
+        rows = self._aggregate_rows(
+            [*keys, "b", *exprs],
+            keys,
+            f"GROUP BY {group} ORDER BY {group}",
+            where,
+            params,
+            bucket,
+            exprs,
+            numbers_only,
+            time,
+        )
+        out: dict[SeriesKey, list[tuple[Any, ...]]] = {}
+        n = len(keys)
+        for varying, series in itertools.groupby(rows, key=lambda r: tuple(r[:n])):
+            named = dict(zip(keys, varying, strict=True))
+            key = (
+                named.get("entity_id", ids[0]),
+                named.get("name", tq.attrs[0] if tq.attrs else ""),
+                named["dataset_id"],
+            )
+            out[key] = [tuple(r[n:]) for r in series]
+        return out
+
+    def _one_series(
+        self,
+        entity_id: str,
+        name: str,
+        where: str,
+        params: list[Any],
+        bucket: Fragment | None,
+        exprs: Sequence[str],
+        numbers_only: bool,
+        datasets: bool,
+        time: str | None,
+    ) -> dict[SeriesKey, list[tuple[Any, ...]]]:
+        """:meth:`grouped` for one attribute of one entity: rows ``(period, *exprs, datasetId)`` grouped by period
+        then datasetId (``datasets``), else ``(period, *exprs)``: no grouping column to carry for each row."""
+        if datasets:
+            columns = ["b", *exprs, "dataset_id"]
+            clause = "GROUP BY b, dataset_id ORDER BY b, dataset_id"
+        elif bucket is None:  # one group: a plain aggregate, which counts its instances to tell an empty one
+            columns = ["b", *exprs, "count(*)"]
+            clause = ""
+        else:
+            columns = ["b", *exprs]
+            clause = "GROUP BY b ORDER BY b"
+        rows = self._aggregate_rows(
+            columns, ["dataset_id"] if datasets else [], clause, where, params, bucket, exprs, numbers_only, time
+        )
+        if not datasets:
+            if bucket is None:
+                rows = [r for r in rows if r[-1]]
+            return {(entity_id, name, ""): rows} if rows else {}
+        found = {r[-1] for r in rows}
+        if len(found) == 1:
+            return {(entity_id, name, found.pop()): rows}
+        out: dict[SeriesKey, list[tuple[Any, ...]]] = {}
+        for row in rows:
+            out.setdefault((entity_id, name, row[-1]), []).append(row)
+        return dict(sorted(out.items()))
+
+    def _aggregate_rows(
+        self,
+        columns: Sequence[str],
+        keys: Sequence[str],
+        clause: str,
+        where: str,
+        params: list[Any],
+        bucket: Fragment | None,
+        exprs: Sequence[str],
+        numbers_only: bool,
+        time: str | None,
+    ) -> list[tuple[Any, ...]]:
+        """The rows of ``SELECT columns ... clause`` over the instances ``where`` selects (see :meth:`grouped`;
+        ``time``: the time column the expressions use)."""
+        only, only_params = _only(numbers_only)
+        bucket_sql, bucket_params = bucket if bucket is not None else ("0", [])
+        if self.pg:
+            self.db.run("SET LOCAL work_mem = '64MB'")  # the groups fit in memory
+            value = self.value_sql()
+            inner = [*keys, "num", *(["doc"] if any(value in e for e in exprs) else [])]
+            if time is not None:
+                inner.append(time)
+            sql = (
+                f"SELECT {', '.join('0' if c == 'b' and bucket is None else c for c in columns)} "  # noqa: S608
+                f"FROM (SELECT {bucket_sql} AS b, {', '.join(inner)} FROM temporal_instances "
+                f"WHERE {where} AND {only} OFFSET 0) AS s {clause}"
+            )
+        else:
+            selected = ", ".join(f"{bucket_sql} AS b" if c == "b" else c for c in columns)
+            sql = f"SELECT {selected} FROM temporal_instances WHERE {where} AND {only} {clause}"  # noqa: S608
+        rows: list[tuple[Any, ...]] = self.db.run(sql, [*bucket_params, *params, *only_params]).fetchall()
+        return rows
+
+    # -- one attribute series ----------------------------------------------------------------------
+
+    def attributes(self, entity_id: str, names: Sequence[str] | None) -> list[tuple[str, bool]]:
+        """The attributes in the history of one entity (``names``: those of them), in order, each with whether it
+        may have instances with a datasetId. Index seeks only: a skip scan of the names and, on SQLite, an
+        index of the rows with a datasetId (migration 0011). PostgreSQL does not ask (it groups by datasetId in
+        its hash table at little cost): every attribute may have some."""
+        if names is not None and (self.pg or not names):
+            return [(name, True) for name in names]
+        exists = (
+            "FALSE"
+            if self.pg
+            else "EXISTS (SELECT 1 FROM temporal_instances AS d INDEXED BY temporal_instances_datasets "
+            "WHERE d.tenant_id = ? AND d.entity_id = ? AND d.name = n.name AND d.dataset_id <> '')"
+        )
+        key = "tenant_id = ? AND entity_id = ?"
+        if names is None:
+            sql = (
+                "WITH RECURSIVE n(name) AS ("  # noqa: S608
+                f"SELECT (SELECT min(name) FROM temporal_instances WHERE {key}) "
+                f"UNION ALL SELECT (SELECT min(name) FROM temporal_instances WHERE {key} AND name > n.name) "
+                f"FROM n WHERE n.name IS NOT NULL) SELECT name, {exists} FROM n WHERE name IS NOT NULL"
+            )
+            params: list[Any] = [self.tenant_id, entity_id, self.tenant_id, entity_id]
+        else:
+            values = ", ".join(["(?)"] * len(names))
+            sql = f"WITH n(name) AS (VALUES {values}) SELECT name, {exists} FROM n"  # noqa: S608
+            params = list(names)
+        if not self.pg:
+            params += [self.tenant_id, entity_id]
+        rows = self.db.run(sql, params).fetchall()
+        return [(str(r[0]), self.pg or bool(r[1])) for r in rows]
+
+    def probe(self, entity_id: str, name: str, window: TimeWindow, sample: int) -> Probe | None:
+        """What :meth:`periods` needs to choose whether to read one attribute series: None when it cannot
+        (PostgreSQL, a window on another time than observedAt, or no numbers table), else the series' first and
+        last instant in the window, and how many instances it has there, counted up to ``sample`` (with the
+        instant of the ``sample``-th one when it has that many). Index seeks, and scans of at most ``sample``
+        index entries."""
+        if self.pg or window.column != "ts":
+            return None
+        lo = window.start if window.start is not None else _MIN_TS
+        hi = window.end if window.end is not None else _MAX_TS
+        key = "tenant_id = ? AND entity_id = ? AND name = ? AND ts >= ? AND ts < ?"
+        k = [self.tenant_id, entity_id, name, lo, hi]
+        row = self.db.run(
+            "SELECT (SELECT max(k) FROM temporal_numbers), "  # noqa: S608
+            f"(SELECT ts FROM temporal_instances WHERE {key} ORDER BY ts LIMIT 1), "
+            f"(SELECT ts FROM temporal_instances WHERE {key} ORDER BY ts DESC LIMIT 1), "
+            f"(SELECT count(*) FROM (SELECT 1 FROM temporal_instances WHERE {key} LIMIT ?)), "
+            f"(SELECT ts FROM temporal_instances WHERE {key} ORDER BY ts LIMIT 1 OFFSET ?)",
+            [*k, *k, *k, sample, *k, sample - 1],
+        ).fetchone()
+        if row is None or row[0] != _NUMBERS - 1:
+            return None
+        if row[1] is None:
+            return Probe(0, 0, 0, None)
+        return Probe(int(row[1]), int(row[2]), int(row[3]), None if row[4] is None else int(row[4]))
+
+    def periods(
+        self,
+        entity_id: str,
+        name: str,
+        window: TimeWindow,
+        first: int,
+        stop: int,
+        bounds: tuple[Fragment, Fragment],
+        exprs: Sequence[str],
+        *,
+        numbers_only: bool,
+    ) -> list[tuple[Any, ...]]:
+        """Rows ``(period, *exprs)`` of one attribute series (default dataset, observedAt) for the periods
+        ``first`` to ``stop - 1`` that hold instances, in period order, without sorting its instances (SQLite):
+        the periods are numbered by a join of ``temporal_numbers`` with itself, which SQLite reads in key
+        order, and each period's instances are one range of the history index, so the GROUP BY streams.
+        ``bounds`` are the start and the end of period ``{k}`` (SQL). It costs an index seek per period: for
+        series with several instances per period (see :meth:`probe`)."""
+        k = f"(a.k * {_NUMBERS} + b.k)"
+        (start_sql, start_params), (end_sql, end_params) = bounds
+        only, only_params = _only(numbers_only)
+        lo = window.start if window.start is not None else _MIN_TS
+        hi = window.end if window.end is not None else _MAX_TS
+        return self.db.run(
+            f"SELECT {k}, {', '.join(exprs)} "  # noqa: S608
+            "FROM temporal_numbers AS a CROSS JOIN temporal_numbers AS b CROSS JOIN temporal_instances AS i "
+            f"WHERE a.k >= ? AND a.k <= ? AND b.k >= ? - a.k * {_NUMBERS} AND b.k < ? - a.k * {_NUMBERS} "
+            "AND i.tenant_id = ? AND i.entity_id = ? AND i.name = ? "
+            f"AND i.ts >= max(?, {start_sql.format(k=k)}) AND i.ts < min(?, {end_sql.format(k=k)}) AND {only} "
+            "GROUP BY a.k, b.k",
+            [
+                first // _NUMBERS,
+                (stop - 1) // _NUMBERS,
+                first,
+                stop,
+                self.tenant_id,
+                entity_id,
+                name,
+                lo,
+                *start_params,
+                hi,
+                *end_params,
+                *only_params,
+            ],
+        ).fetchall()
+
+
+#: (entity id, attribute, datasetId or '')
+SeriesKey = tuple[str, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """One attribute series in a window, as :meth:`TemporalReader.probe` found it."""
+
+    first: int  # its first instant (0 when it has no instance)
+    last: int
+    count: int  # its instances, counted up to the sample size
+    nth: int | None  # the instant of the sample-th instance, when it has that many
+
+
+#: temporal_numbers holds 0 .. _NUMBERS - 1 (SQLite migration 0011)
+_NUMBERS = 1000
+_MIN_TS = -(2**63)
+_MAX_TS = 2**63 - 1
+
+
+def _only(numbers_only: bool) -> Fragment:
+    """The instances an aggregation reads: those with a number, or all but deletions."""
+    return ("num IS NOT NULL", []) if numbers_only else ("kind <> ?", [DELETED])
 
 
 def _head(row: Any) -> TemporalEntityHead:

@@ -20,7 +20,7 @@ from typing import Any
 
 from smartcity.hub.model import LANGUAGEPROPERTY, PROPERTY, RELATIONSHIP, micros_to_iso
 from smartcity.hub.payload import TermMap, compact_instance
-from smartcity.hub.temporal.aggregate import Bucket
+from smartcity.hub.temporal.aggregate import Series
 from smartcity.hub.temporal.reader import Record, TemporalEntityHead
 from smartcity.hub.temporal.rows import instance_uri
 from smartcity.hub.temporal.service import TemporalResult
@@ -47,13 +47,13 @@ def _entity(head: TemporalEntityHead, result: TemporalResult, ctx: TermMap, view
     if head.deleted_at is not None:
         out["deletedAt"] = micros_to_iso(head.deleted_at)
     if result.aggregates is not None:
-        series: dict[str, dict[str, list[Bucket]]] = {}
-        for (entity_id, name, dataset), buckets in result.aggregates.items():
+        series: dict[str, dict[str, Series]] = {}
+        for (entity_id, name, dataset), periods in result.aggregates.items():
             if entity_id == head.id and (view.pick is None or name in view.pick):
-                series.setdefault(name, {})[dataset] = buckets
+                series.setdefault(name, {})[dataset] = periods
         methods = result.query.aggregation.methods if result.query.aggregation else ()
         for name, by_dataset in series.items():
-            items = [_aggregated(dataset, buckets, methods) for dataset, buckets in by_dataset.items()]
+            items = [_aggregated(dataset, periods, methods) for dataset, periods in by_dataset.items()]
             out[ctx.compact_iri(name)] = items[0] if len(items) == 1 else items
         return out
     for name, records in head.attrs.items():
@@ -110,17 +110,22 @@ def _simplified(records: list[Record], timeproperty: str) -> list[dict[str, Any]
     return items
 
 
-def _aggregated(dataset: str, buckets: list[Bucket], methods: Iterable[str]) -> dict[str, Any]:
+def _aggregated(dataset: str, series: Series, methods: Iterable[str]) -> dict[str, Any]:
+    """The aggregated values of one series: per method, ``[value, start, end]`` of each period that has a value
+    (tuples, which orjson writes as arrays: a tuple of plain values soon leaves the garbage collector's care, a
+    list would not, and thousands of them would make it run full collections)."""
     item: dict[str, Any] = {"type": PROPERTY}
     if dataset:
         item["datasetId"] = dataset
-    times: dict[int, str] = {}
-    for b in buckets:
-        if b.start not in times:
-            times[b.start] = _iso(b.start)
-        times[b.end] = _iso(b.end)
+    starts = _isos(series.starts)
+    if series.ends[:-1] == series.starts[1:]:  # consecutive periods: each one ends where the next starts
+        ends = starts[1:] + _isos(series.ends[-1:])
+    else:
+        ends = _isos(series.ends)
     for method in methods:
-        item[method] = [[b.values[method], times[b.start], times[b.end]] for b in buckets if method in b.values]
+        column = series.values[method]
+        periods = zip(column, starts, ends, strict=True)
+        item[method] = [p for p in periods if p[0] is not None] if None in column else list(periods)
     return item
 
 
@@ -128,11 +133,20 @@ _NAIVE_EPOCH = datetime(1970, 1, 1)
 _DAY = 86_400_000_000
 
 
-def _iso(micros: int) -> str:
-    """Same text as :func:`micros_to_iso`, much faster for the periods of an aggregation (they share days and
-    times of day)."""
-    day, rest = divmod(micros, _DAY)
-    return _date(day) + _time_of_day(rest)
+def _isos(micros: Iterable[int]) -> list[str]:
+    """The text of each instant, as :func:`micros_to_iso` writes it, much faster for the bounds of periods, which
+    come in time order: the date is made once a day, the time of day once."""
+    out: list[str] = []
+    low = high = 0
+    date = ""
+    for moment in micros:
+        if not low <= moment < high:
+            day = moment // _DAY
+            low = day * _DAY
+            high = low + _DAY
+            date = _date(day)
+        out.append(date + _TIMES[moment - low])
+    return out
 
 
 @lru_cache(maxsize=8192)
@@ -140,9 +154,17 @@ def _date(day: int) -> str:
     return (_NAIVE_EPOCH + timedelta(days=day)).date().isoformat()
 
 
-@lru_cache(maxsize=8192)
-def _time_of_day(micros: int) -> str:
-    seconds, fraction = divmod(micros, 1_000_000)
-    minutes, second = divmod(seconds, 60)
-    hour, minute = divmod(minutes, 60)
-    return f"T{hour:02d}:{minute:02d}:{second:02d}.{fraction:06d}Z"
+class _TimesOfDay(dict[int, str]):
+    """Microseconds into a day -> ``THH:MM:SS.ffffffZ``, made on first use (periods start at few times of day)."""
+
+    def __missing__(self, micros: int) -> str:
+        seconds, fraction = divmod(micros, 1_000_000)
+        minutes, second = divmod(seconds, 60)
+        hour, minute = divmod(minutes, 60)
+        text = f"T{hour:02d}:{minute:02d}:{second:02d}.{fraction:06d}Z"
+        if len(self) < 8192:
+            self[micros] = text
+        return text
+
+
+_TIMES = _TimesOfDay()

@@ -15,7 +15,7 @@ from smartcity.hub.model import Entity, Instance, iso_to_micros, now_iso
 from smartcity.hub.query import EntityQuery
 from smartcity.hub.store import Store, StoreQueryError
 from smartcity.hub.temporal import paging
-from smartcity.hub.temporal.aggregate import Aggregates, Bucket, aggregate
+from smartcity.hub.temporal.aggregate import Aggregates, Series, aggregate
 from smartcity.hub.temporal.query import Aggregation, Period, TemporalQuery, TimeWindow
 from smartcity.hub.temporal.reader import Record, TemporalEntityHead, TemporalReader
 from smartcity.hub.temporal.writer import TemporalWriter
@@ -90,14 +90,15 @@ class TemporalService:
         methods: Sequence[str],
         period: Period | None = None,
         window: TimeWindow | None = None,
-    ) -> list[Bucket]:
-        """Aggregates of one attribute (its default instance) per period, computed in the database."""
+    ) -> Series:
+        """Aggregates of one attribute (its default instance) per period, computed in the database: the periods
+        that hold instances, as columns (``Series.buckets()`` gives them one by one)."""
         tq = TemporalQuery(
             window=window or TimeWindow(), aggregation=Aggregation(tuple(methods), period), attrs=(attr,)
         )
         with self.store.tenant(tenant).snapshot() as ctx:
-            found = aggregate(TemporalReader(ctx.db, ctx.tenant_id), [entity_id], tq)
-        return found.get((entity_id, attr, ""), [])
+            found = aggregate(TemporalReader(ctx.db, ctx.tenant_id), [entity_id], tq).get((entity_id, attr, ""))
+        return found if found is not None else Series([], [], {method: [] for method in methods})
 
     # -- writes ------------------------------------------------------------------------------------
 

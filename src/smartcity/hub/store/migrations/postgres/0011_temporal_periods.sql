@@ -1,0 +1,3 @@
+-- SQLite's migration 0011 adds a numbers table and a datasets index so that its aggregations stream instead of
+-- sorting. PostgreSQL hashes the periods instead (hub.temporal.aggregate) and needs neither: this migration only
+-- keeps the two engines' migration numbers in step.
