@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 import orjson
 from fastapi import Depends, FastAPI
 
-from smartcity import __version__
+from smartcity import __version__, iot
 from smartcity.hub import api as hub_api
 from smartcity.hub import notify, subscriptions, temporal
 from smartcity.hub.jsonld import ContextRegistry
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     temporal.install(app)
     subscriptions.install(app)
     notify.install(app)
+    iot.install(app)  # the IoT agent: devices in, through the hub (after history: air-quality indices)
 
     @app.get("/health", name="health", tags=["platform"], summary="Liveness and version")
     async def health() -> dict[str, str]:

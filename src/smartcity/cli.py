@@ -37,11 +37,41 @@ def _parser() -> argparse.ArgumentParser:
         choices=("required", "open"),
         help="required: hub calls need a credential (default); open: anyone may use the hub (env SMARTCITY_AUTH)",
     )
+    serve.add_argument(
+        "--mqtt",
+        dest="mqtt_url",
+        metavar="URL",
+        help="subscribe the IoT agent to the device topics of this MQTT broker, mqtt://host:1883 "
+        "(env SMARTCITY_MQTT_URL; default: no MQTT southbound)",
+    )
     demo = commands.add_parser("demo", help="run the live demo: open hub, a first administrator, the city's data")
     demo.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     demo.add_argument("--port", type=int, help="port (default 8080)")
     demo.add_argument("--database", dest="database_url", help="default sqlite:///./var/smartcity.db")
     demo.add_argument("--log-level", dest="log_level", help="DEBUG, INFO, WARNING")
+    demo.add_argument(
+        "--speed",
+        type=float,
+        default=60.0,
+        help="simulated seconds per wall-clock second (default 60: one hour of data per minute; 1: real time)",
+    )
+    demo.add_argument(
+        "--mqtt",
+        dest="mqtt_url",
+        metavar="URL",
+        help="send the device messages to this MQTT broker (mqtt://host:1883) instead of HTTP /iot/json",
+    )
+    demo.add_argument(
+        "--backfill",
+        type=float,
+        default=24.0,
+        metavar="HOURS",
+        help="start the replay this many hours in the past; it runs at --speed until it reaches the wall clock, "
+        "then live (default 24)",
+    )
+    demo.add_argument(
+        "--no-replay", dest="replay", action="store_false", help="load the city and provision sensors, send no data"
+    )
 
     from smartcity.security import credentials_cli
     from smartcity.security.audit import cli as audit_cli
@@ -61,6 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             log_level=args.log_level.upper() if getattr(args, "log_level", None) else None,
             workers=getattr(args, "workers", None),
             auth="open" if args.command == "demo" else getattr(args, "auth", None),
+            mqtt_url=getattr(args, "mqtt_url", None),
         )
     except SettingsError as exc:
         print(f"smartcity: {exc}", file=sys.stderr)
@@ -69,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         return serve(settings)
     if args.command == "demo":
-        return demo(settings)
+        return demo(settings, args)
     if args.command in ("user", "apikey", "client"):
         from smartcity.security import credentials_cli
 
@@ -109,14 +140,26 @@ def _cli_audit(settings: Settings) -> Callable[[str, str, dict[str, object]], No
     return on_change
 
 
-def demo(settings: Settings) -> int:
-    """The live demo: the hub open to anyone (logged), a first administrator, then the server."""
+def demo(settings: Settings, args: argparse.Namespace | None = None) -> int:
+    """The live demo: the hub open to anyone (logged), a first administrator, then the server fed with the city."""
+    from smartcity.demo.runner import DemoOptions, replayer_key, run
     from smartcity.hub.store import open_store
     from smartcity.security.bootstrap import ensure_administrator
 
+    options = DemoOptions(
+        speed=getattr(args, "speed", 60.0),
+        backfill_hours=getattr(args, "backfill", 24.0),
+        mqtt_url=getattr(args, "mqtt_url", None),
+        replay=getattr(args, "replay", True),
+    )
+    if options.speed <= 0 or options.backfill_hours < 0:
+        print("smartcity: --speed must be positive and --backfill 0 or more hours", file=sys.stderr)
+        return 2
+    audit = _cli_audit(settings)
     store = open_store(settings.database_url)
     try:
-        created = ensure_administrator(store, settings, _cli_audit(settings))
+        created = ensure_administrator(store, settings, audit)
+        api_key = replayer_key(store, audit)
     finally:
         store.close()
     base = f"http://{settings.host}:{settings.port}"
@@ -135,7 +178,7 @@ def demo(settings: Settings) -> int:
             "smartcity user set-password admin)\n",
             flush=True,
         )
-    return serve(settings)
+    return run(settings, options, api_key)
 
 
 def serve(settings: Settings) -> int:

@@ -22,11 +22,16 @@
 | SMARTCITY_SESSION_HOURS       |                 | 12 (browser session lifetime)    |
 | SMARTCITY_TOKEN_SECONDS       |                 | 3600 (OAuth2 access-token lifetime) |
 | SMARTCITY_SECURE_COOKIES      |                 | false (true behind HTTPS)        |
+| SMARTCITY_MQTT_URL            | --mqtt          | empty (no MQTT southbound); mqtt://host:1883 |
+| SMARTCITY_IOT_MQTT_CLIENT_ID  |                 | smartcity-iot-agent (its persistent session) |
+| SMARTCITY_IOT_MAX_FUTURE      |                 | 300 (seconds a device clock may run ahead) |
+| SMARTCITY_IOT_DEADLETTER_MAX  |                 | 100000 (refused device messages kept) |
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -60,6 +65,10 @@ class Settings:
     session_hours: float = 12.0
     token_seconds: int = 3600
     secure_cookies: bool = False
+    mqtt_url: str = ""
+    iot_mqtt_client_id: str = "smartcity-iot-agent"
+    iot_max_future: float = 300.0
+    iot_deadletter_max: int = 100_000
 
     @property
     def open_hub(self) -> bool:
@@ -89,6 +98,10 @@ class Settings:
             "SMARTCITY_SESSION_HOURS": str(self.session_hours),
             "SMARTCITY_TOKEN_SECONDS": str(self.token_seconds),
             "SMARTCITY_SECURE_COOKIES": "true" if self.secure_cookies else "false",
+            "SMARTCITY_MQTT_URL": self.mqtt_url,
+            "SMARTCITY_IOT_MQTT_CLIENT_ID": self.iot_mqtt_client_id,
+            "SMARTCITY_IOT_MAX_FUTURE": str(self.iot_max_future),
+            "SMARTCITY_IOT_DEADLETTER_MAX": str(self.iot_deadletter_max),
         }
 
     @classmethod
@@ -116,6 +129,10 @@ class Settings:
             session_hours=_float(env, "SMARTCITY_SESSION_HOURS", cls.session_hours),
             token_seconds=_int(env, "SMARTCITY_TOKEN_SECONDS", cls.token_seconds),
             secure_cookies=_bool(env, "SMARTCITY_SECURE_COOKIES", cls.secure_cookies),
+            mqtt_url=env.get("SMARTCITY_MQTT_URL", cls.mqtt_url).strip(),
+            iot_mqtt_client_id=env.get("SMARTCITY_IOT_MQTT_CLIENT_ID", cls.iot_mqtt_client_id).strip(),
+            iot_max_future=_float(env, "SMARTCITY_IOT_MAX_FUTURE", cls.iot_max_future),
+            iot_deadletter_max=_int(env, "SMARTCITY_IOT_DEADLETTER_MAX", cls.iot_deadletter_max),
         )
         chosen = {k: v for k, v in overrides.items() if v is not None}
         settings = replace(base, **chosen)
@@ -152,6 +169,27 @@ class Settings:
             raise SettingsError("lockout needs >= 1 attempt, sessions a positive lifetime, tokens >= 60 seconds")
         if self.context_timeout <= 0 or self.context_timeout > 2.0:
             raise SettingsError("SMARTCITY_CONTEXT_TIMEOUT must be in (0, 2] seconds")
+        self._validate_iot()
+
+    def _validate_iot(self) -> None:
+        if self.mqtt_url:
+            from smartcity.iot.mqtt import parse_broker
+
+            try:
+                parse_broker(self.mqtt_url)
+            except ValueError as exc:
+                raise SettingsError(f"SMARTCITY_MQTT_URL: {exc}") from exc
+            if self.workers > 1:
+                raise SettingsError(
+                    "the MQTT southbound runs in one process (one MQTT session): serve it with SMARTCITY_WORKERS=1, "
+                    "next to the API workers started without SMARTCITY_MQTT_URL"
+                )
+        if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", self.iot_mqtt_client_id):
+            raise SettingsError("SMARTCITY_IOT_MQTT_CLIENT_ID must be 1-64 letters, digits, '_', '.' or '-'")
+        if self.iot_max_future < 0:
+            raise SettingsError("SMARTCITY_IOT_MAX_FUTURE must be 0 or more seconds")
+        if self.iot_deadletter_max < 1:
+            raise SettingsError("SMARTCITY_IOT_DEADLETTER_MAX must be at least 1")
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -24,6 +24,7 @@ PARAMS = {
     "username": "nobody",
     "key_id": "nokey",
     "client_id": "noclient",
+    "deviceId": "no-such-device",
 }
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 

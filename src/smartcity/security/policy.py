@@ -30,6 +30,8 @@ SUBSCRIBERS = frozenset({R.ADMINISTRATOR, R.IOC_OPERATOR, R.DEPARTMENT_OFFICER, 
 CURATORS = frozenset({R.ADMINISTRATOR, R.DATA_PUBLISHER})
 ADMINS = frozenset({R.ADMINISTRATOR})
 SOC = frozenset({R.ADMINISTRATOR, R.SOC_ANALYST})
+#: who provisions the IoT agent's config groups and devices and reads its dead letters
+IOT_PROVISIONERS = frozenset({R.ADMINISTRATOR, R.IOC_OPERATOR, R.DATA_PUBLISHER})
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,11 @@ def _public(action: str, *, csrf: bool = True) -> Rule:
 
 def _hub(action: str, roles: frozenset[Role]) -> Rule:
     return Rule(action, roles, hub=True)
+
+
+def _device_message(action: str) -> Rule:
+    """A device message: authenticated by its config group's API key in the route (FIWARE), not audited."""
+    return Rule(action, public=True, audit=False, session_csrf=False)
 
 
 #: route name -> rule; every route of the app must be here
@@ -130,6 +137,25 @@ POLICY: dict[str, Rule] = {
     # the security operations centre's reading
     "list_audit_records": Rule("security.audit.read", SOC),
     "list_security_events": Rule("security.events.read", SOC),
+    # the IoT agent: provisioning (FIWARE IoT Agent API), dead letters, device messages
+    "iot_create_services": Rule("iot.group.create", IOT_PROVISIONERS),
+    "iot_list_services": Rule("iot.group.read", IOT_PROVISIONERS),
+    "iot_update_service": Rule("iot.group.update", IOT_PROVISIONERS),
+    "iot_delete_service": Rule("iot.group.delete", IOT_PROVISIONERS),
+    "iot_create_groups": Rule("iot.group.create", IOT_PROVISIONERS),
+    "iot_list_groups": Rule("iot.group.read", IOT_PROVISIONERS),
+    "iot_update_group": Rule("iot.group.update", IOT_PROVISIONERS),
+    "iot_delete_group": Rule("iot.group.delete", IOT_PROVISIONERS),
+    "iot_create_devices": Rule("iot.device.create", IOT_PROVISIONERS),
+    "iot_list_devices": Rule("iot.device.read", IOT_PROVISIONERS),
+    "iot_get_device": Rule("iot.device.read", IOT_PROVISIONERS),
+    "iot_update_device": Rule("iot.device.update", IOT_PROVISIONERS),
+    "iot_delete_device": Rule("iot.device.delete", IOT_PROVISIONERS),
+    "iot_list_deadletters": Rule("iot.deadletter.read", IOT_PROVISIONERS),
+    "iot_measure_json": _device_message("iot.measure"),
+    "iot_measure_json_attr": _device_message("iot.measure"),
+    "iot_measure_ul": _device_message("iot.measure"),
+    "iot_measure_ul_get": _device_message("iot.measure"),
 }
 
 #: roles every signed-in credential has, for tests and documentation

@@ -1,0 +1,26 @@
+"""The IoT agent's parts in a running app (``app.state.iot``), for its routes and services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from fastapi import Request
+
+from smartcity.iot.agent import Agent
+from smartcity.iot.directory import Directory
+
+if TYPE_CHECKING:
+    from smartcity.iot.mqtt import MqttSouthbound
+
+
+@dataclass
+class IotRuntime:
+    directory: Directory
+    agent: Agent
+    mqtt: MqttSouthbound | None = None
+
+
+def runtime_of(request: Request) -> IotRuntime:
+    runtime: IotRuntime = request.app.state.iot
+    return runtime
