@@ -3,13 +3,26 @@ its entity, with its own instances in the history (new entities included), on bo
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
+import pytest
 from fastapi.testclient import TestClient
 
+from smartcity.hub.errors import BadRequestData
 from smartcity.iot.agent import now_micros
 from smartcity.iot.inbound import Address, Inbound, decode
 from smartcity.iot.runtime import IotRuntime
-from tests.iot.support import count_rows, entity, history, provision, wait_for, weather_device, weather_group
+from tests.iot.support import (
+    count_rows,
+    deadletters,
+    entity,
+    history,
+    provision,
+    wait_for,
+    weather_device,
+    weather_group,
+)
 
 
 def _runtime(client: TestClient) -> IotRuntime:
@@ -75,3 +88,35 @@ def test_counters_reach_the_database_within_a_second(agent_client: TestClient, p
     store = agent_client.app.state.store  # type: ignore[attr-defined]
     assert agent_client.post("/iot/json", params={"k": "wkey", "i": "ws1"}, json={"t": 1}).status_code == 200
     wait_for(lambda: count_rows(store, "iot_device_stats") == 1, timeout=5, what="the counters flushed")
+
+
+def test_a_message_the_store_refuses_is_kept_and_the_others_of_its_batch_written(
+    agent_client: TestClient, publisher: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    provision(agent_client, [weather_group()], [weather_device("good"), weather_device("bad")], publisher)
+    runtime = _runtime(agent_client)
+    hub = runtime.agent.writer.hub
+    real = hub.batch_upsert
+
+    def refusing(tenant: str | None, items: Any, **kwargs: Any) -> Any:
+        if any(e.id.endswith(":bad") for e in items):
+            raise BadRequestData("refused for the test")
+        return real(tenant, items, **kwargs)
+
+    monkeypatch.setattr(hub, "batch_upsert", refusing)
+    messages = []
+    for device in ("good", "bad", "good"):
+        inbound = Inbound("http", Address("wkey", device, "json"), "/iot/json", b'{"t": 21}', now_micros())
+        decode(inbound, None)
+        messages.append(inbound)
+
+    def submit_all() -> None:
+        for inbound in messages:
+            runtime.agent.submit(inbound)
+
+    agent_client.portal.call(submit_all)  # type: ignore[union-attr]
+    wait_for(lambda: deadletters(agent_client, publisher), what="the refused message kept")
+    [letter] = deadletters(agent_client, publisher)
+    assert letter["device_id"] == "bad" and letter["reason"] == "store_rejected"
+    assert "refused for the test" in letter["detail"]
+    wait_for(lambda: len(history(agent_client, "urn:ngsi-ld:WeatherObserved:good", "temperature")) == 2, what="good")

@@ -47,7 +47,7 @@ from smartcity.iot.writer import Writer, Written
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-MAX_BATCH = 500
+MAX_BATCH = 1000
 #: seconds between flushes of the counters when no message arrives
 FLUSH_EVERY = 1.0
 MAX_RETRY_DELAY = 30.0
@@ -100,7 +100,6 @@ class Agent:
     # -- lifecycle -------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self.inbox.bind(asyncio.get_running_loop())
         self._task = asyncio.create_task(self._run(), name="iot-agent")
 
     async def stop(self) -> None:
@@ -128,12 +127,8 @@ class Agent:
     # -- input -----------------------------------------------------------------------------------------
 
     def submit(self, inbound: Inbound) -> None:
-        """Hand over a decoded message (from the event loop's thread)."""
+        """Hand over a decoded message (on the event loop)."""
         self.inbox.put(inbound)
-
-    def submit_threadsafe(self, inbound: Inbound) -> None:
-        """Hand over a decoded message from another thread (the MQTT client's)."""
-        self.inbox.put_threadsafe(inbound)
 
     @property
     def backlog(self) -> int:
@@ -287,7 +282,7 @@ class Agent:
             accepted=outcome.accepted,
             partial=outcome.partial,
             reasons=[p.reason for p in outcome.problems],
-            error=outcome.summary(),
+            error=outcome.summary() if outcome.problems else "",
         )
 
     @staticmethod

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from smartcity.iot import jsonpayload, ultralight
 from smartcity.iot.measures import DecodeError, MeasureGroup
@@ -39,8 +39,7 @@ TOPIC_FILTERS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Address:
+class Address(NamedTuple):
     """Who a message claims to come from, and how it is encoded."""
 
     apikey: str

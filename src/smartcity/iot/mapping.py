@@ -15,6 +15,7 @@ For each measure group of a message:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from smartcity.hub.model import RELATIONSHIP, Instance, micros_to_iso, valid_name
@@ -36,10 +37,10 @@ def _time(group: MeasureGroup, inbound: Inbound, binding: Binding) -> tuple[int,
     if given is None:
         return inbound.received_at, micros_to_iso(inbound.received_at)
     moment = timestamps.parse(given, binding.timezone)
-    return timestamps.micros(moment), timestamps.iso(moment)
+    return timestamps.micros(moment), timestamps.canonical(given, moment)
 
 
-def _instance(kind: str, value: Any, observed: str, unit: str | None, metadata: dict[str, Instance]) -> Instance:
+def _instance(kind: str, value: Any, observed: str, unit: str | None, metadata: Mapping[str, Instance]) -> Instance:
     inst: Instance = {"type": kind}
     if kind == RELATIONSHIP:
         inst["object"] = value
@@ -49,7 +50,7 @@ def _instance(kind: str, value: Any, observed: str, unit: str | None, metadata: 
     if unit is not None:
         inst["unitCode"] = unit
     if metadata:
-        inst.update(metadata)
+        inst.update({name: dict(sub) for name, sub in metadata.items()})
     return inst
 
 
@@ -60,7 +61,7 @@ def _measure(
     spec = binding.spec(key)
     if spec is None:
         return None  # not provisioned and explicitAttrs: ignored, as FIWARE does
-    if not valid_name(spec.name):
+    if spec.kind is None and not valid_name(spec.name):  # provisioned names were checked at provisioning
         problems.append(Problem(reasons.INVALID_NAME, f"{spec.name!r} is not a valid attribute name", key, index))
         return None
     try:
@@ -81,7 +82,7 @@ def _measure(
         except TypeError as exc:
             problems.append(Problem(reasons.WRONG_TYPE, f"{spec.name}: {exc}", key, index))
             return None
-    return spec.name, spec.iri, _instance(kind, value, observed, unit, dict(spec.metadata)), value
+    return spec.name, spec.iri, _instance(kind, value, observed, unit, spec.metadata), value
 
 
 def _not_above(

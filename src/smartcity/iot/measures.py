@@ -7,8 +7,7 @@ group becomes its own update of the entity (its own instances in the history).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 #: the largest payload the agent decodes (bytes); a device message is a few hundred bytes
 MAX_PAYLOAD = 64 * 1024
@@ -20,8 +19,7 @@ class DecodeError(ValueError):
     """A payload that is not a valid message of its format; ``str()`` says why, for the dead-letter store."""
 
 
-@dataclass(frozen=True, slots=True)
-class MeasureGroup:
+class MeasureGroup(NamedTuple):
     measures: dict[str, Any]
     timestamp: str | None = None  # the group's own time (UltraLight prefix, JSON single-measure array)
 

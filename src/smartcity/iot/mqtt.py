@@ -104,6 +104,8 @@ class MqttSouthbound:
         self._pending: dict[MessageKey, int] = {}
         self._done: set[MessageKey] = set()
         self._done_order: deque[MessageKey] = deque()
+        #: counts the sessions the broker started anew: packet ids of an earlier session mean nothing in this one
+        self._session_number = 0
 
     @property
     def connected(self) -> bool:
@@ -181,6 +183,11 @@ class MqttSouthbound:
             await writer.drain()
             first = await asyncio.wait_for(self._first(reader, packets), CONNECT_TIMEOUT)
             resumed = wire.parse_connack(first[0])
+            if not resumed:  # a new session (first connection, or the broker lost it): forget the old packet ids
+                self._session_number += 1
+                self._pending.clear()
+                self._done.clear()
+                self._done_order.clear()
             writer.write(wire.subscribe(SUBSCRIPTION_ID, transport.TOPIC_FILTERS))
             self._writer = writer
             self.connections += 1
@@ -223,7 +230,10 @@ class MqttSouthbound:
 
     def _handle(self, packet: wire.Packet) -> None:
         if packet.kind == wire.PUBLISH:
-            self._on_publish(wire.parse_publish(packet))
+            message = wire.parse_publish(packet)
+            if message.qos > 1:
+                raise wire.ProtocolError("the broker sent QoS 2 although the subscriptions allow QoS 1 at most")
+            self._on_publish(message)
         elif packet.kind == wire.SUBACK:
             refused = [code for code in wire.parse_suback(packet) if code >= 0x80]
             if refused:
@@ -232,8 +242,6 @@ class MqttSouthbound:
         elif packet.kind == wire.DISCONNECT:
             reason = packet.body[0] if packet.body else 0
             raise EOFError(f"the broker disconnected the agent (reason code 0x{reason:02x})")
-        elif packet.kind == wire.PUBREL:
-            raise wire.ProtocolError("the broker sent QoS 2 although the subscriptions allow QoS 1 at most")
 
     # -- messages --------------------------------------------------------------------------------------
 
@@ -256,9 +264,11 @@ class MqttSouthbound:
         if message.qos:
             self._pending[key] = self._pending.get(key, 0) + 1
             packet_id = message.packet_id
+            session = self._session_number
 
             def acknowledge() -> None:
-                self._acknowledge(key, packet_id)
+                if session == self._session_number:  # else the packet id now names another message
+                    self._acknowledge(key, packet_id)
 
             inbound.ack = acknowledge
         self.agent.submit(inbound)

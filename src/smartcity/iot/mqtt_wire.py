@@ -7,7 +7,7 @@ skipped. Every malformed input raises :class:`ProtocolError`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 CONNECT, CONNACK, PUBLISH, PUBACK, PUBREL, SUBSCRIBE, SUBACK = 1, 2, 3, 4, 6, 8, 9
 PINGREQ, PINGRESP, DISCONNECT, AUTH = 12, 13, 14, 15
@@ -81,15 +81,13 @@ PINGREQ_PACKET = b"\xc0\x00"
 DISCONNECT_PACKET = b"\xe0\x00"  # normal disconnection; the session stays for its expiry interval
 
 
-@dataclass(frozen=True, slots=True)
-class Packet:
+class Packet(NamedTuple):
     kind: int
     flags: int
     body: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class Publish:
+class Publish(NamedTuple):
     topic: str
     payload: bytes
     qos: int

@@ -54,5 +54,12 @@ def iso(moment: datetime) -> str:
     return format_time(moment)
 
 
+def canonical(text: str, moment: datetime) -> str:
+    """``moment`` as the hub writes times; ``text`` itself when it is written so already (no formatting)."""
+    if len(text) == 27 and text[26] == "Z" and text[19] == "." and text[10] == "T":
+        return text
+    return format_time(moment)
+
+
 def micros(moment: datetime) -> int:
     return to_micros(moment)

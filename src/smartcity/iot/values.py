@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -144,8 +145,13 @@ def cast(value: Any, kind: str | None, timezone: str | None = None) -> tuple[str
     return kind_out, result
 
 
+@lru_cache(maxsize=256)
+def _kind(kind: str) -> str:
+    return kind.strip().lower()
+
+
 def _cast(value: Any, kind: str | None, timezone: str | None) -> tuple[str, Any]:
-    key = kind.strip().lower() if kind else ""
+    key = _kind(kind) if kind else ""
     if key in NUMBER_TYPES:
         return PROPERTY, number(value, integer=key in INTEGER_TYPES)
     if key in BOOLEAN_TYPES:

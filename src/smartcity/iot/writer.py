@@ -8,6 +8,10 @@ not written yet go in a second call (in observation order); once the entities ar
 a batch is one hub call per tenant. (Should someone delete an entity behind the agent's back while its device
 sends several messages within one batch, those messages are written as one creation: the agent logs it.)
 
+When a batch holds several updates of one entity, the model's observation-time attribute (``dateObserved``) is
+written with the latest of them only: every measure keeps its own ``observedAt``, and the entity's
+``dateObserved`` is the time of its latest observation, as with one update per message.
+
 Static attributes are written with the first update of an entity this process makes (and again when they change,
 or when the entity had been deleted and the update created it again), not with every update: they would add a
 history instance per message.
@@ -44,6 +48,15 @@ class Written:
     known: dict[EntityKey, str] = field(default_factory=dict)
 
 
+@dataclass
+class _Call:
+    """One hub batch upsert: its entities, and (first updates) the observations to check re-creations with."""
+
+    tenant: str
+    entities: list[Entity]
+    per_entity: dict[str, list[Observation]] | None
+
+
 def _copy(attrs: dict[str, list[Instance]]) -> dict[str, list[Instance]]:
     """A copy the hub may stamp (it sets createdAt/modifiedAt in the instances it writes)."""
     return {name: [dict(inst) for inst in instances] for name, instances in attrs.items()}
@@ -73,14 +86,23 @@ class Writer:
         """Write a batch inside a write transaction: the observations of ``outcomes``, the dead letters of those
         with problems (``scopes``: the tenant and service path of each outcome) and the ``pending`` counters.
 
-        The hub's writes come first; the bookkeeping after them cannot fail on the data it holds."""
+        A batch that needs several hub calls (several tenants, new entities with several updates) runs them in
+        one more savepoint, so that a refusal leaves nothing of it; the usual batch is one call, atomic itself
+        (SQLite slows down over time with every further savepoint level, so none is added then). The dead
+        letters and counters follow: they cannot fail on the data they hold."""
         written = Written()
         by_tenant: dict[str, list[Observation]] = defaultdict(list)
         for outcome in outcomes:
             for observation in outcome.observations:
                 by_tenant[observation.binding.tenant].append(observation)
+        calls: list[_Call] = []
         for tenant, observations in by_tenant.items():
-            self._write_tenant(tenant, observations, written)
+            calls += self._plan(tenant, observations, written)
+        if len(calls) > 1:
+            with self.store.transaction(write=True):
+                self._run(calls)
+        else:
+            self._run(calls)
         rows = []
         for outcome, (tenant, service_path) in zip(outcomes, scopes, strict=True):
             tenant_id = self.store.tenant(tenant, create=True).tenant_id
@@ -94,16 +116,27 @@ class Writer:
                     stats.flush(db, pending)
         return written
 
-    def _write_tenant(self, tenant: str, observations: list[Observation], written: Written) -> None:
+    def _run(self, calls: list[_Call]) -> None:
+        for call in calls:
+            result = self.hub.batch_upsert(call.tenant, call.entities, update=True)
+            if call.per_entity is not None:
+                self._recreated(call.tenant, result.created, call.per_entity)
+
+    def _plan(self, tenant: str, observations: list[Observation], written: Written) -> list[_Call]:
+        """The hub calls of one tenant's observations: one, plus one for the later updates of new entities."""
         per_entity: dict[str, list[Observation]] = defaultdict(list)
         for observation in observations:
             per_entity[observation.binding.entity_id].append(observation)
         now: list[Entity] = []
         later: list[Entity] = []
         for entity_id, items in per_entity.items():
+            binding = items[-1].binding
             if len(items) > 1:
                 items.sort(key=lambda o: o.observed_at)
-            binding = items[-1].binding
+                if binding.observation_time is not None:  # the model's observation time: the latest one only
+                    stamp = binding.observation_time[1]
+                    for earlier in items[:-1]:
+                        earlier.attrs.pop(stamp, None)
             key = (tenant, entity_id)
             known = self._known.get(key)
             attrs = items[0].attrs
@@ -117,11 +150,8 @@ class Writer:
                 later.extend(updates[1:])
             else:
                 now.extend(updates)
-        for chunk in _chunks(now):
-            result = self.hub.batch_upsert(tenant, chunk, update=True)
-            self._recreated(tenant, result.created, per_entity)
-        for chunk in _chunks(later):
-            self.hub.batch_upsert(tenant, chunk, update=True)
+        calls = [_Call(tenant, chunk, per_entity) for chunk in _chunks(now)]
+        return calls + [_Call(tenant, chunk, None) for chunk in _chunks(later)]
 
     def _recreated(self, tenant: str, created: list[str], per_entity: dict[str, list[Observation]]) -> None:
         """Entities the agent knew that the upsert had to create: someone deleted them. Give their statics back."""
