@@ -111,8 +111,11 @@ def test_backfilled_rows_move_out_of_the_default_partition(pg: Store) -> None:
     with pg.transaction(write=False) as db:
         values = [r[0] for r in db.run("SELECT num FROM temporal_instances ORDER BY ts").fetchall()]
         indexed = db.run("SELECT count(*) FROM pg_indexes WHERE tablename = 'temporal_instances_p202403'").fetchone()
+        parent = db.run("SELECT count(*) FROM pg_indexes WHERE tablename = 'temporal_instances'").fetchone()
     assert values == [float(i) for i in range(6000)]
-    assert indexed is not None and indexed[0] == 2  # the parent's two indexes, built on the moved rows
+    # every index of the parent (the key, the ids, the rows with a datasetId), built on the moved rows
+    assert parent is not None and parent[0] == 3
+    assert indexed is not None and indexed[0] == parent[0]
 
 
 @pytest.mark.postgres

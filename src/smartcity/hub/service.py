@@ -239,6 +239,7 @@ class Hub:
             good = _sort_out(items, result)
             existing = w.get_many([e.id for e in good], lock=True)
             fresh: dict[str, Entity] = {}
+            saves: list[tuple[Entity, Entity]] = []
             for entity in good:
                 before = existing.get(entity.id)
                 if before is None and entity.id in fresh:
@@ -258,9 +259,10 @@ class Hub:
                     else:
                         _replace(after, entity, now)
                     after.modified_at = now
-                    w.save(before, after)
+                    saves.append((before, after))
                     existing[entity.id] = after
                 result.success.append(entity.id)
+            w.save_many(saves)
             w.insert_many(list(fresh.values()))
         return result
 
@@ -280,6 +282,7 @@ class Hub:
         with self.store.tenant(tenant).write() as w:
             good = _sort_out(items, result)
             existing = w.get_many([e.id for e in good], lock=True)
+            saves: list[tuple[Entity, Entity]] = []
             for patch in good:
                 before = existing.get(patch.id)
                 if before is None:
@@ -288,9 +291,10 @@ class Hub:
                 after = before.copy()
                 apply(after, patch, now)
                 after.modified_at = now
-                w.save(before, after)
+                saves.append((before, after))
                 existing[patch.id] = after
                 result.success.append(patch.id)
+            w.save_many(saves)
         return result
 
     def batch_delete(self, tenant: str | None, ids: Sequence[str | NgsiError]) -> BatchResult:

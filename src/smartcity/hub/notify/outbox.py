@@ -4,19 +4,27 @@ A claimed row carries a lease (``claimed_until``): while it runs, no other deliv
 server processes may share one PostgreSQL outbox (``FOR UPDATE SKIP LOCKED`` keeps their claims apart). A row is
 deleted only once its receiver confirmed it; a failure puts it back with a later ``due_at``. Every method is one
 short transaction: with SQLite the writer lock is shared with the API's writes.
+
+On PostgreSQL these transactions commit without waiting for their WAL flush (``synchronous_commit = off``; the
+rows themselves are queued by the API's transactions, which do wait): a database crash can only forget a lease,
+a deletion or a rescheduling of the last moments, so a notification may be sent once more (at least once, as
+always) but none is lost. The API's writes then do not share their WAL flushes with the deliverer's.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
 
 from smartcity.hub.model import micros_to_iso
 from smartcity.hub.store import Store
+from smartcity.hub.store.sql import Db
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +81,12 @@ _SENT = (
     "UPDATE subscriptions SET times_sent = times_sent + ?, last_notification = ?, last_success = ?"
     " WHERE tenant_id = ? AND id = ?"
 )
+#: PostgreSQL: the counters of every subscription of a batch in one statement (arrays of the same length)
+_SENT_ALL = (
+    "UPDATE subscriptions AS s SET times_sent = s.times_sent + v.n, last_notification = v.at, last_success = v.at"
+    " FROM unnest(CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]))"
+    " AS v(tenant_id, id, n, at) WHERE s.tenant_id = v.tenant_id AND s.id = v.id"
+)
 _FAILED = (
     "UPDATE subscriptions SET times_failed = times_failed + ?, last_failure = ?, last_error = ?"
     " WHERE tenant_id = ? AND id = ?"
@@ -102,6 +116,16 @@ class Outcome:
 
 
 def _headers(text: object) -> dict[str, str]:
+    """The row's headers (the same text for every notification of a subscription: parsed once)."""
+    return _parsed_headers(text) if isinstance(text, str) else _parse_headers(text)
+
+
+@lru_cache(maxsize=1024)
+def _parsed_headers(text: str) -> dict[str, str]:
+    return _parse_headers(text)
+
+
+def _parse_headers(text: object) -> dict[str, str]:
     try:
         value = orjson.loads(text) if isinstance(text, (str, bytes)) else None
     except orjson.JSONDecodeError:
@@ -131,9 +155,17 @@ class Outbox:
         """A list as one bound parameter: an array for PostgreSQL, JSON text for SQLite's json_each."""
         return list(values) if self.postgres else orjson.dumps(list(values)).decode()
 
+    @contextmanager
+    def _transaction(self) -> Iterator[Db]:
+        """A write transaction; on PostgreSQL one whose commit does not wait for its WAL flush (see the module)."""
+        with self.store.transaction(write=True) as db:
+            if self.postgres:
+                db.run("SET LOCAL synchronous_commit = off")
+            yield db
+
     def release_all(self) -> None:
         """Forget every lease (SQLite: this process is the only deliverer, leases of a killed one are void)."""
-        with self.store.transaction(write=True) as db:
+        with self._transaction() as db:
             db.run("UPDATE notification_outbox SET claimed_until = NULL WHERE claimed_until IS NOT NULL")
 
     def claim(self, now: int, lease_until: int, limit: int, skip_endpoints: Sequence[str] = ()) -> list[OutboxRow]:
@@ -146,30 +178,29 @@ class Outbox:
             params.append(self._list(skip_endpoints))
         params.append(limit)
         sql = self.sql.claim_skipping if skip_endpoints else self.sql.claim
-        rows: list[OutboxRow] = []
-        orphans: list[int] = []
-        with self.store.transaction(write=True) as db:
-            for r in db.run(sql, params).fetchall():
-                if not r[7]:
-                    orphans.append(int(r[0]))
-                    continue
-                rows.append(OutboxRow(int(r[0]), int(r[1]), r[2], r[3], _headers(r[4]), _body(r[5]), int(r[6])))
+        with self._transaction() as db:
+            found = db.run(sql, params).fetchall()
+            orphans = [int(r[0]) for r in found if not r[7]]
             if orphans:
                 db.run(self.sql.delete, [self._list(orphans)])
         if orphans:
             log.info("dropped %d notifications of deleted subscriptions", len(orphans))
+        # built once the transaction is over (SQLite: the writer lock is not held meanwhile)
+        rows = [
+            OutboxRow(int(r[0]), int(r[1]), r[2], r[3], _headers(r[4]), _body(r[5]), int(r[6])) for r in found if r[7]
+        ]
         rows.sort(key=lambda row: row.id)
         return rows
 
     def renew(self, ids: Sequence[int], lease_until: int) -> None:
         if ids:
-            with self.store.transaction(write=True) as db:
+            with self._transaction() as db:
                 db.run(self.sql.renew, [lease_until, self._list(ids)])
 
     def release(self, ids: Sequence[int]) -> None:
         """Give leased rows back (they are due again at once for any deliverer)."""
         if ids:
-            with self.store.transaction(write=True) as db:
+            with self._transaction() as db:
                 db.run(self.sql.release, [self._list(ids)])
 
     def record(self, outcomes: Sequence[Outcome]) -> None:
@@ -190,15 +221,16 @@ class Outbox:
                 retries.append((o.row.attempts + 1, o.retry_at, error, o.row.id))
                 count, at, last = failed.get(key, (0, 0, error))
                 failed[key] = (count + 1, o.at, error) if o.at >= at else (count + 1, at, last)
-        with self.store.transaction(write=True) as db:
+        # the parameters are made before the transaction (SQLite: the writer lock is held as briefly as can be)
+        counted = [(tenant, sub, n, micros_to_iso(at)) for (tenant, sub), (n, at) in sent.items()]
+        failures = [(n, micros_to_iso(at), err, tenant, sub) for (tenant, sub), (n, at, err) in failed.items()]
+        deleted = self._list(delivered)
+        with self._transaction() as db:
             if delivered:
-                db.run(self.sql.delete, [self._list(delivered)])
+                db.run(self.sql.delete, [deleted])
             db.many(_RETRY, retries)
-            db.many(
-                _SENT,
-                [(n, micros_to_iso(at), micros_to_iso(at), tenant, sub) for (tenant, sub), (n, at) in sent.items()],
-            )
-            db.many(
-                _FAILED,
-                [(n, micros_to_iso(at), err, tenant, sub) for (tenant, sub), (n, at, err) in failed.items()],
-            )
+            if self.postgres and counted:
+                db.run(_SENT_ALL, [list(column) for column in zip(*counted, strict=True)])
+            else:
+                db.many(_SENT, [(n, at, at, tenant, sub) for tenant, sub, n, at in counted])
+            db.many(_FAILED, failures)

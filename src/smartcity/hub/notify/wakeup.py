@@ -1,4 +1,8 @@
-"""A process-wide signal that the notification outbox has new rows (set from any thread, awaited on the loop)."""
+"""A process-wide signal that the notification outbox has new rows (set from any thread, awaited on the loop).
+
+Coalesced: once set, further calls cost a flag test until the waiter has taken the signal, so a burst of writes
+wakes the event loop once (each wake-up from a worker thread is a write to the loop's self-pipe and a turn of
+the loop)."""
 
 from __future__ import annotations
 
@@ -13,23 +17,29 @@ class Wakeup:
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._event: asyncio.Event | None = None
+        self._pending = False  # set and not yet taken by the waiter
 
     def bind(self) -> None:
         """Bind to the running loop (the deliverer calls this when it starts)."""
         with self._lock:
             self._loop = asyncio.get_running_loop()
             self._event = asyncio.Event()
+            self._pending = False
 
     def unbind(self) -> None:
         with self._lock:
             self._loop = None
             self._event = None
+            self._pending = False
 
     def set(self) -> None:
+        if self._pending:  # already signalled: the waiter will look at the outbox anyway
+            return
         with self._lock:
             loop, event = self._loop, self._event
-        if loop is None or event is None or loop.is_closed():
-            return
+            if loop is None or event is None or loop.is_closed():
+                return
+            self._pending = True
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
@@ -49,6 +59,8 @@ class Wakeup:
             await asyncio.wait_for(event.wait(), seconds)
         except TimeoutError:
             return False
+        # cleared before the rows are looked at: a later set() signals again
+        self._pending = False
         event.clear()
         return True
 

@@ -8,12 +8,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from functools import partial
 from importlib import resources
 from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
 from smartcity.hub.errors import NonexistentTenant
+from smartcity.hub.feed import ChangeBatch, ChangeFeed
 from smartcity.hub.model import now_iso
 from smartcity.hub.store.changes import WriteContext, WriteHook
 from smartcity.hub.store.dialect import Dialect
@@ -23,6 +25,15 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULT_TENANT = ""
+
+
+def run_committed(callbacks: list[Callable[[], None]]) -> None:
+    """Run a committed transaction's after-commit callbacks; one failing never stops the others."""
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:
+            log.exception("an after-commit callback failed; the transaction itself is committed")
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,9 @@ class SqlTenantScope:
                 context = WriteContext(db, self.tenant_id, self.name)
                 for hook in self.store.write_hooks:
                     hook(context, writer.changes)
+                feed = self.store.feed
+                if feed.active:
+                    db.after_commit(partial(feed.publish, ChangeBatch(self.name, tuple(writer.changes))))
 
     @contextmanager
     def transaction(self) -> Iterator[WriteContext]:
@@ -78,6 +92,7 @@ class Store(ABC):
         self._tenants: dict[str, int] = {}
         self._tenant_lock = threading.Lock()
         self.write_hooks: list[WriteHook] = []
+        self.feed = ChangeFeed()  # committed changes, for in-process listeners (rules, live streams)
 
     def add_write_hook(self, hook: WriteHook) -> None:
         """Run ``hook`` inside every entity write transaction, after the writes, before the commit."""

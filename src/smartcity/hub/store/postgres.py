@@ -16,7 +16,7 @@ from psycopg import sql as pgsql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool
 
-from smartcity.hub.store.base import Store
+from smartcity.hub.store.base import Store, run_committed
 from smartcity.hub.store.dialect import PostgresDialect
 from smartcity.hub.store.sql import Cursor, Db, StoreConflict, StoreQueryError, to_pyformat
 
@@ -39,9 +39,15 @@ def _pg(sql: str) -> str:
 class PostgresDb:
     dialect = PostgresDialect()
 
-    def __init__(self, conn: psycopg.Connection[Any], store: PostgresStore) -> None:
+    def __init__(
+        self, conn: psycopg.Connection[Any], store: PostgresStore, committed: list[Callable[[], None]] | None = None
+    ) -> None:
         self.conn = conn
         self.store = store
+        self.committed: list[Callable[[], None]] = committed if committed is not None else []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self.committed.append(callback)
 
     def note_inserted(self, n: int) -> None:
         self.store.note_inserted(n)
@@ -107,10 +113,13 @@ class PostgresStore(Store):
     def transaction(self, *, write: bool) -> Iterator[Db]:
         group_conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
         if group_conn is not None:  # inside a group of the writer thread: its transaction is ours
-            yield PostgresDb(group_conn, self)
+            yield PostgresDb(group_conn, self, self._local.committed)
             return
-        with self.pool.connection() as conn, conn.transaction():
-            yield PostgresDb(conn, self)
+        with self.pool.connection() as conn:
+            with conn.transaction():
+                db = PostgresDb(conn, self)
+                yield db
+            run_committed(db.committed)
         if write and self._inserted_since_analyze >= self._analyze_threshold:
             self._analyze_soon()
 
@@ -186,15 +195,18 @@ class PostgresStore(Store):
 
     def _run_group(self, ops: list[_Op]) -> None:
         results: list[Any] = []
+        committed: list[Callable[[], None]] = []
         try:
             # pipeline mode: statements whose results nobody reads go out without waiting for each answer
             with self.pool.connection() as conn, conn.pipeline(), conn.transaction():
                 self._local.conn = conn
+                self._local.committed = committed
                 try:
                     for fn, args, kwargs, _, _ in ops:
                         results.append(fn(*args, **kwargs))
                 finally:
                     self._local.conn = None
+                    self._local.committed = None
         except Exception:
             # errors of pipelined statements surface only here, as the engine's own exceptions: run each
             # write again in its own transaction, where the store turns them into its errors
@@ -205,6 +217,7 @@ class PostgresStore(Store):
                 except Exception as exc:
                     self._deliver(op, None, exc)
             return
+        run_committed(committed)
         for op, result in zip(ops, results, strict=True):
             self._deliver(op, result, None)
 

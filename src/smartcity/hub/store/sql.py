@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -45,6 +45,10 @@ class Db(Protocol):
 
     def note_inserted(self, n: int) -> None:
         """Tell the engine that ``n`` entities were added (it may refresh its planner statistics)."""
+        ...
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once this transaction (or the group commit it joined) has committed; never if not."""
         ...
 
 
@@ -105,6 +109,8 @@ class EntityReader:
         self.db = db
         self.tenant_id = tenant_id
         self._drivers: dict[int, tuple[EntityQuery, Fragment | None]] = {}
+        #: primary keys of the entities this transaction has loaded by id (a write need not look them up again)
+        self._pks: dict[str, int] = {}
 
     # -- loading -----------------------------------------------------------------------------------
 
@@ -120,6 +126,8 @@ class EntityReader:
             f"SELECT pk, id, types, created_at, modified_at FROM entities WHERE tenant_id = ? AND {in_sql}{suffix}",
             [self.tenant_id, *in_params],
         ).fetchall()
+        for row in rows:
+            self._pks[row[1]] = int(row[0])
         return {e.id: e for e in self._hydrate(rows)}
 
     def _hydrate(self, rows: list[Any]) -> list[Entity]:
@@ -138,6 +146,9 @@ class EntityReader:
         return list(by_pk.values())
 
     def pk_of(self, entity_id: str) -> int | None:
+        known = self._pks.get(entity_id)
+        if known is not None:
+            return known
         row = self.db.run(
             "SELECT pk FROM entities WHERE tenant_id = ? AND id = ?", [self.tenant_id, entity_id]
         ).fetchone()
@@ -485,10 +496,107 @@ class EntityWriter(EntityReader):
             if key not in new:
                 self._drop_attr(pk, key[0], key[1] or "", inst.get("type") == GEOPROPERTY)
 
+    def save_many(self, pairs: Sequence[tuple[Entity, Entity]]) -> None:
+        """:meth:`save` of each (before, after) pair, in order; an entity may come several times (each ``before``
+        then being the previous ``after``). PostgreSQL writes a whole batch with a few set-based statements."""
+        if self.db.dialect.name != "postgresql":
+            for before, after in pairs:
+                self.save(before, after)
+            return
+        if not pairs:
+            return
+        missing = [b.id for b, _ in pairs if b.id not in self._pks]
+        if missing:
+            in_sql, in_params = self.db.dialect.in_list("id", list(dict.fromkeys(missing)))
+            for entity_id, pk in self.db.run(
+                f"SELECT id, pk FROM entities WHERE tenant_id = ? AND {in_sql}", [self.tenant_id, *in_params]
+            ).fetchall():
+                self._pks[entity_id] = int(pk)
+        for before, _ in pairs:
+            if before.id not in self._pks:
+                raise StoreConflict(before.id)
+        self.changes.extend(Change("update", a.id, b, a, a.modified_at or "") for b, a in pairs)
+        # the entity rows: the last state of each entity
+        last = {self._pks[b.id]: a for b, a in pairs}
+        self.db.run(
+            "UPDATE entities SET types = u.types, modified_at = u.modified "
+            "FROM json_to_recordset(?::json) AS u(pk int8, types text, modified text) WHERE entities.pk = u.pk",
+            [_dumps([{"pk": pk, "types": _dumps(a.types), "modified": a.modified_at} for pk, a in last.items()])],
+        )
+        # types and attributes: in rounds (the n-th save of each entity in round n), so that an entity saved
+        # several times goes through the same rows as one save after the other would
+        rounds: list[list[tuple[int, Entity, Entity]]] = []
+        seen: dict[int, int] = {}
+        for before, after in pairs:
+            pk = self._pks[before.id]
+            n = seen.get(pk, 0)
+            seen[pk] = n + 1
+            if n == len(rounds):
+                rounds.append([])
+            rounds[n].append((pk, before, after))
+        for batch in rounds:
+            self._save_round(batch)
+
+    def _save_round(self, batch: list[tuple[int, Entity, Entity]]) -> None:
+        """PostgreSQL: the type, attribute and attribute-removal rows of saves of distinct entities."""
+        retyped = [(pk, after) for pk, before, after in batch if before.types != after.types]
+        if retyped:
+            self.db.run("DELETE FROM entity_types WHERE entity_pk = ANY(?)", [[pk for pk, _ in retyped]])
+            self.db.many(
+                "INSERT INTO entity_types (tenant_id, type, entity_pk) VALUES (?, ?, ?)",
+                [(self.tenant_id, t, pk) for pk, after in retyped for t in after.types],
+            )
+        puts: list[dict[str, Any]] = []
+        drops: list[dict[str, Any]] = []
+        for pk, before, after in batch:
+            old = _by_key(before)
+            new = _by_key(after)
+            for key, inst in new.items():
+                if old.get(key) != inst:
+                    vtype, num, txt = index_values(inst)
+                    puts.append(
+                        {
+                            "pk": pk,
+                            "name": key[0],
+                            "key": name_key(key[0]),
+                            "ds": key[1] or "",
+                            "kind": str(inst.get("type", "Property")),
+                            "vtype": vtype,
+                            "num": num,
+                            "txt": txt,
+                            "doc": inst,
+                            "box": _box(inst),
+                        }
+                    )
+            for key in old:
+                if key not in new:
+                    drops.append({"pk": pk, "key": name_key(key[0]), "ds": key[1] or ""})
+        if puts:
+            self.db.run(
+                "INSERT INTO attrs (entity_pk, name, name_id, dataset_id, kind, vtype, num, txt, doc, bbox) "
+                "SELECT u.pk, u.name, u.key, u.ds, u.kind, u.vtype, u.num, u.txt, u.doc, "
+                "CASE WHEN u.box IS NULL THEN NULL "
+                "ELSE box(point(u.box[1], u.box[2]), point(u.box[3], u.box[4])) END "
+                "FROM ROWS FROM (json_to_recordset(?::json) AS (pk int8, name text, key int8, ds text, kind text, "
+                "vtype text, num float8, txt text, doc jsonb, box float8[])) WITH ORDINALITY "
+                "AS u(pk, name, key, ds, kind, vtype, num, txt, doc, box, ord) ORDER BY u.ord "
+                "ON CONFLICT (entity_pk, name_id, dataset_id) DO UPDATE SET kind = excluded.kind, "
+                "vtype = excluded.vtype, num = excluded.num, txt = excluded.txt, doc = excluded.doc, "
+                "bbox = excluded.bbox",
+                [_dumps(puts)],
+            )
+        if drops:
+            self.db.run(
+                "DELETE FROM attrs a USING json_to_recordset(?::json) AS u(pk int8, key int8, ds text) "
+                "WHERE a.entity_pk = u.pk AND a.name_id = u.key AND a.dataset_id = u.ds",
+                [_dumps(drops)],
+            )
+
     def delete(self, entity: Entity, at: str | None = None) -> None:
         pk = self.pk_of(entity.id)
         if pk is None:
             return
+        self._pks.pop(entity.id, None)
         self.changes.append(Change("delete", entity.id, entity, None, at or now_iso()))
         if self.db.dialect.name == "sqlite":
             self.db.run(

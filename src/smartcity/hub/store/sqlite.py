@@ -8,19 +8,20 @@ import queue
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from smartcity.hub.model import format_time, parse_time
-from smartcity.hub.store.base import Store
+from smartcity.hub.store.base import Store, run_committed
 from smartcity.hub.store.dialect import SqliteDialect
 from smartcity.hub.store.keys import sql_name_key
 from smartcity.hub.store.sql import Cursor, StoreConflict
 
 log = logging.getLogger(__name__)
+CLOSE_WAIT_S = 10.0  # how long closing waits for running transactions
 
 
 @lru_cache(maxsize=512)
@@ -50,6 +51,10 @@ class SqliteDb:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self.committed: list[Callable[[], None]] = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self.committed.append(callback)
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         try:
@@ -81,10 +86,14 @@ class SqliteStore(Store):
         self._local = threading.local()
         self._group_open = False
         self._group_future: asyncio.Future[None] | None = None
+        self._group_committed: list[Callable[[], None]] = []
         self._writer = self._connect()
         self._readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._all: list[sqlite3.Connection] = [self._writer]
         self._all_lock = threading.Lock()
+        self._idle = threading.Condition(self._all_lock)  # signalled when no transaction is running
+        self._busy = 0
+        self._closed = False
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
@@ -128,6 +137,7 @@ class SqliteStore(Store):
             raise
         loop = asyncio.get_running_loop()
         self._group_future = loop.create_future()
+        self._group_committed = []
         self._group_open = True
         loop.call_soon(self._commit_group)
 
@@ -135,6 +145,7 @@ class SqliteStore(Store):
         future = self._group_future
         self._group_future = None
         self._group_open = False
+        committed, self._group_committed = self._group_committed, []
         try:
             self._writer.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -145,6 +156,8 @@ class SqliteStore(Store):
                 future.set_exception(exc)
                 future.exception()  # retrieved here too, so an unawaited failure is not reported twice
             return
+        else:
+            run_committed(committed)
         finally:
             self._write_lock.release()
         if future is not None:
@@ -156,16 +169,33 @@ class SqliteStore(Store):
             self._open_group()
         conn = self._writer
         conn.execute("SAVEPOINT op")
+        db = SqliteDb(conn)
         try:
-            yield SqliteDb(conn)
+            yield db
         except BaseException:
             conn.execute("ROLLBACK TO op")
             conn.execute("RELEASE op")
             raise
         conn.execute("RELEASE op")
+        self._group_committed.extend(db.committed)
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[SqliteDb]:
+        with self._idle:
+            if self._closed:
+                raise sqlite3.ProgrammingError("the store is closed")
+            self._busy += 1
+        try:
+            with self._transaction(write=write) as db:
+                yield db
+        finally:
+            with self._idle:
+                self._busy -= 1
+                if not self._busy:
+                    self._idle.notify_all()
+
+    @contextmanager
+    def _transaction(self, *, write: bool) -> Iterator[SqliteDb]:
         if write and getattr(self._local, "grouping", False):
             with self._grouped_write() as db:
                 yield db
@@ -174,12 +204,14 @@ class SqliteStore(Store):
             with self._write_lock:
                 conn = self._writer
                 conn.execute("BEGIN IMMEDIATE")
+                db = SqliteDb(conn)
                 try:
-                    yield SqliteDb(conn)
+                    yield db
                 except BaseException:
                     conn.execute("ROLLBACK")
                     raise
                 conn.execute("COMMIT")
+                run_committed(db.committed)  # under the write lock: listeners see commits in order
             return
         try:
             conn = self._readers.get_nowait()
@@ -189,14 +221,24 @@ class SqliteStore(Store):
                 self._all.append(conn)
         try:
             conn.execute("BEGIN")
+            db = SqliteDb(conn)
             try:
-                yield SqliteDb(conn)
+                yield db
             finally:
                 conn.execute("COMMIT")
+            run_committed(db.committed)
         finally:
             self._readers.put(conn)
 
     def close(self) -> None:
+        """Close every connection once the running transactions end (a worker thread still reading when the
+        application shuts down finishes first: closing a connection under it would crash the process)."""
+        with self._idle:
+            if self._closed:
+                return
+            self._closed = True
+            if not self._idle.wait_for(lambda: self._busy == 0, timeout=CLOSE_WAIT_S):
+                log.warning("closing the store with %d transactions still running", self._busy)
         if self._group_open:
             self._commit_group()
         with self._all_lock:

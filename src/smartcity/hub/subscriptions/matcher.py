@@ -205,8 +205,8 @@ class Matcher:
                 continue
             data = [_render(sub, change, deleted) for change, deleted in items]
             queued += notification.enqueue(context.db, sub, context.tenant, data, now)
-        if queued:
-            notification.signal()
+        if queued:  # once the rows are visible: a claim right after the signal finds them
+            context.db.after_commit(notification.signal)
 
 
 def _render(sub: CompiledSubscription, change: Change, deleted: list[str]) -> Any:

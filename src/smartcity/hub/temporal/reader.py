@@ -12,13 +12,16 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import orjson
+import psycopg
 
 from smartcity.hub.query import EntityQuery
 from smartcity.hub.store.dialect import Fragment
-from smartcity.hub.store.sql import Db, EntityReader
+from smartcity.hub.store.postgres import PostgresDb
+from smartcity.hub.store.sql import Db, EntityReader, StoreQueryError, to_pyformat
 from smartcity.hub.temporal.query import TemporalQuery, TimeWindow
 from smartcity.hub.temporal.rows import DELETED
 from smartcity.hub.typesel import AllOf, AnyOf, TypeExpr, TypeName
@@ -224,7 +227,9 @@ class TemporalReader:
         one_name = tq.attrs is not None and len(tq.attrs) == 1
         if one_entity and one_name and tq.attrs is not None:
             time = tq.window.column if times else None
-            return self._one_series(ids[0], tq.attrs[0], where, params, bucket, exprs, numbers_only, datasets, time)
+            return self._one_series(
+                ids[0], tq.attrs[0], where, params, bucket, exprs, numbers_only, datasets, time, tq.window.column
+            )
         keys = [k for k, const in (("entity_id", one_entity), ("name", one_name)) if not const] + ["dataset_id"]
         group = ", ".join([*keys, "b"])
         time = tq.window.column if times else None
@@ -262,9 +267,11 @@ class TemporalReader:
         numbers_only: bool,
         datasets: bool,
         time: str | None,
+        column: str,
     ) -> dict[SeriesKey, list[tuple[Any, ...]]]:
         """:meth:`grouped` for one attribute of one entity: rows ``(period, *exprs, datasetId)`` grouped by period
-        then datasetId (``datasets``), else ``(period, *exprs)``: no grouping column to carry for each row."""
+        then datasetId (``datasets``), else ``(period, *exprs)``: no grouping column to carry for each row.
+        ``column``: the time column of the window."""
         if datasets:
             columns = ["b", *exprs, "dataset_id"]
             clause = "GROUP BY b, dataset_id ORDER BY b, dataset_id"
@@ -275,7 +282,16 @@ class TemporalReader:
             columns = ["b", *exprs]
             clause = "GROUP BY b ORDER BY b"
         rows = self._aggregate_rows(
-            columns, ["dataset_id"] if datasets else [], clause, where, params, bucket, exprs, numbers_only, time
+            columns,
+            ["dataset_id"] if datasets else [],
+            clause,
+            where,
+            params,
+            bucket,
+            exprs,
+            numbers_only,
+            time,
+            index_only=column == "ts" and time in (None, "ts"),
         )
         if not datasets:
             if bucket is None:
@@ -300,17 +316,21 @@ class TemporalReader:
         exprs: Sequence[str],
         numbers_only: bool,
         time: str | None,
+        *,
+        index_only: bool = False,
     ) -> list[tuple[Any, ...]]:
         """The rows of ``SELECT columns ... clause`` over the instances ``where`` selects (see :meth:`grouped`;
-        ``time``: the time column the expressions use)."""
+        ``time``: the time column the expressions use). ``index_only``: ``where`` is a range of the history index
+        (one attribute of one entity, a window on ``ts``) and ``time`` one of its columns (PostgreSQL: read from
+        the index alone unless the expressions need the documents, see :data:`_ONE_SERIES`)."""
         only, only_params = _only(numbers_only)
         bucket_sql, bucket_params = bucket if bucket is not None else ("0", [])
         if self.pg:
-            self.db.run("SET LOCAL work_mem = '64MB'")  # the groups fit in memory
             value = self.value_sql()
             inner = [*keys, "num", *(["doc"] if any(value in e for e in exprs) else [])]
             if time is not None:
                 inner.append(time)
+            self.db.run(_ONE_SERIES if index_only and "doc" not in inner else _GROUPS)
             sql = (
                 f"SELECT {', '.join('0' if c == 'b' and bucket is None else c for c in columns)} "  # noqa: S608
                 f"FROM (SELECT {bucket_sql} AS b, {', '.join(inner)} FROM temporal_instances "
@@ -319,22 +339,20 @@ class TemporalReader:
         else:
             selected = ", ".join(f"{bucket_sql} AS b" if c == "b" else c for c in columns)
             sql = f"SELECT {selected} FROM temporal_instances WHERE {where} AND {only} {clause}"  # noqa: S608
-        rows: list[tuple[Any, ...]] = self.db.run(sql, [*bucket_params, *params, *only_params]).fetchall()
-        return rows
+        return binary_rows(self.db, sql, [*bucket_params, *params, *only_params])
 
     # -- one attribute series ----------------------------------------------------------------------
 
     def attributes(self, entity_id: str, names: Sequence[str] | None) -> list[tuple[str, bool]]:
         """The attributes in the history of one entity (``names``: those of them), in order, each with whether it
-        may have instances with a datasetId. Index seeks only: a skip scan of the names and, on SQLite, an
-        index of the rows with a datasetId (migration 0011). PostgreSQL does not ask (it groups by datasetId in
-        its hash table at little cost): every attribute may have some."""
-        if names is not None and (self.pg or not names):
-            return [(name, True) for name in names]
+        may have instances with a datasetId. Index seeks only: a skip scan of the names and an index of the rows
+        with a datasetId (migration 0011 on SQLite, 0018 on PostgreSQL). An attribute without any is grouped by
+        period alone."""
+        if names is not None and not names:
+            return []
         exists = (
-            "FALSE"
-            if self.pg
-            else "EXISTS (SELECT 1 FROM temporal_instances AS d INDEXED BY temporal_instances_datasets "
+            "EXISTS (SELECT 1 FROM temporal_instances AS d "  # noqa: S608
+            f"{'' if self.pg else 'INDEXED BY temporal_instances_datasets '}"
             "WHERE d.tenant_id = ? AND d.entity_id = ? AND d.name = n.name AND d.dataset_id <> '')"
         )
         key = "tenant_id = ? AND entity_id = ?"
@@ -347,13 +365,12 @@ class TemporalReader:
             )
             params: list[Any] = [self.tenant_id, entity_id, self.tenant_id, entity_id]
         else:
-            values = ", ".join(["(?)"] * len(names))
+            values = ", ".join(["(CAST(? AS TEXT))" if self.pg else "(?)"] * len(names))
             sql = f"WITH n(name) AS (VALUES {values}) SELECT name, {exists} FROM n"  # noqa: S608
             params = list(names)
-        if not self.pg:
-            params += [self.tenant_id, entity_id]
+        params += [self.tenant_id, entity_id]
         rows = self.db.run(sql, params).fetchall()
-        return [(str(r[0]), self.pg or bool(r[1])) for r in rows]
+        return [(str(r[0]), bool(r[1])) for r in rows]
 
     def probe(self, entity_id: str, name: str, window: TimeWindow, sample: int) -> Probe | None:
         """What :meth:`periods` needs to choose whether to read one attribute series: None when it cannot
@@ -446,6 +463,35 @@ class Probe:
 _NUMBERS = 1000
 _MIN_TS = -(2**63)
 _MAX_TS = 2**63 - 1
+
+
+#: PostgreSQL, the settings of an aggregation (one round trip): the groups fit in memory
+_GROUPS = "SELECT set_config('work_mem', '64MB', true)"
+#: ... of one attribute series: also read from the history index alone (an index-only scan of the range of the
+#: entity, attribute and window, whose entries hold ``ts``, ``num``, ``kind`` and ``dataset_id``). The planner
+#: prefers a sequential scan when the series is most of a partition (as a year of one sensor in the default
+#: partition), which reads the instances' documents too: 105,120 instances in 34 instead of 22 ms.
+_ONE_SERIES = (
+    "SELECT set_config('work_mem', '64MB', true), set_config('enable_seqscan', 'off', true), "
+    "set_config('enable_bitmapscan', 'off', true)"
+)
+
+
+def binary_rows(db: Db, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The rows of a query; on PostgreSQL in binary (integers and doubles as they are: for the thousands of rows
+    of an aggregation, about a fifth of the query's time goes to writing and parsing them as text otherwise)."""
+    if isinstance(db, PostgresDb):
+        try:
+            return db.conn.execute(_pyformat(sql), params, binary=True).fetchall()
+        except psycopg.errors.DataError as exc:
+            raise StoreQueryError(str(exc).splitlines()[0]) from exc
+    rows: list[tuple[Any, ...]] = db.run(sql, params).fetchall()
+    return rows
+
+
+@lru_cache(maxsize=256)
+def _pyformat(sql: str) -> str:
+    return to_pyformat(sql)
 
 
 def _only(numbers_only: bool) -> Fragment:

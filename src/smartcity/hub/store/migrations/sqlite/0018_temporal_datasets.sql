@@ -1,0 +1,3 @@
+-- PostgreSQL's migration 0018 adds the index of the rows with a datasetId that SQLite's migration 0011 made
+-- already (hub.temporal.reader.TemporalReader.attributes uses it on both engines): this migration only keeps the
+-- two engines' migration numbers in step.
