@@ -157,10 +157,11 @@ def test_any_json_document_decodes_or_says_why(document: object) -> None:
 
 
 def test_topics_of_both_manuals() -> None:
-    assert parse_topic("/json/ABCDEF/id_sen1/attrs") == Address("ABCDEF", "id_sen1", "json")
-    assert parse_topic("/json/ABCDEF/id_sen1/attrs/h") == Address("ABCDEF", "id_sen1", "json", "h")
-    assert parse_topic("/ul/ABCDEF/id_sen1/attrs") == Address("ABCDEF", "id_sen1", "ul")
-    assert parse_topic("/ul/ABCDEF/id_sen1/attrs/h") == Address("ABCDEF", "id_sen1", "ul", "h")
+    j, u = "/iot/json", "/iot/d"  # the group resource each protocol prefix stands for
+    assert parse_topic("/json/ABCDEF/id_sen1/attrs") == Address("ABCDEF", "id_sen1", "json", None, j)
+    assert parse_topic("/json/ABCDEF/id_sen1/attrs/h") == Address("ABCDEF", "id_sen1", "json", "h", j)
+    assert parse_topic("/ul/ABCDEF/id_sen1/attrs") == Address("ABCDEF", "id_sen1", "ul", None, u)
+    assert parse_topic("/ul/ABCDEF/id_sen1/attrs/h") == Address("ABCDEF", "id_sen1", "ul", "h", u)
     assert parse_topic("/ABCDEF/id_sen1/attrs") == Address("ABCDEF", "id_sen1", None)
     assert parse_topic("/ABCDEF/id_sen1/attrs/h") == Address("ABCDEF", "id_sen1", None, "h")
     for other in ("ABCDEF/id/attrs", "/ABCDEF/id/cmd", "/json/K/D/cmdexe", "/K//attrs", "/K/D/attrs/", "/"):

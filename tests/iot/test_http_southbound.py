@@ -29,7 +29,8 @@ WS1 = "urn:ngsi-ld:WeatherObserved:ws1"
 
 @pytest.fixture
 def weather(agent_client: TestClient, publisher: dict[str, str]) -> TestClient:
-    provision(agent_client, [weather_group()], [weather_device()], publisher)
+    # autoprovision off: a device that is not provisioned is refused (tests/iot/test_autoprovision.py: on)
+    provision(agent_client, [weather_group(autoprovision=False)], [weather_device()], publisher)
     return agent_client
 
 
@@ -184,7 +185,7 @@ def test_bad_requests_are_answered_before_the_agent(weather: TestClient, publish
 def test_device_messages_need_no_credential_in_production_and_tenants_hold(store: Store) -> None:
     with running(store, production()) as client:
         acme = {"X-API-Key": api_key(client, Role.DATA_PUBLISHER, tenants=("acme",)), "Fiware-Service": "acme"}
-        group = weather_group()
+        group = weather_group(autoprovision=False)
         group["attributes"].append(
             {"object_id": "rain", "name": "precipitation", "type": "Number", "metadata": unit("CMT")}
         )

@@ -60,6 +60,7 @@ def mqtt_agent(store: Store) -> Iterator[Setup]:
                     "resource": "/iot/json",
                     "entity_type": "WeatherObserved",
                     "attributes": measures,
+                    "autoprovision": False,
                 },
                 {
                     "apikey": setup.ul_key,

@@ -146,10 +146,10 @@ def test_duplicates_and_bad_bodies_are_refused_whole(agent_client: TestClient, p
     )
     slash = {"services": [weather_group("a/b")]}
     _error(agent_client.post("/iot/services", json=slash, headers=publisher), 400, "WRONG_SYNTAX")
-    expression = weather_group("e")
-    expression["attributes"][0]["expression"] = "t * 2"
+    multi = weather_group("e")
+    multi["attributes"][0]["entity_name"] = "urn:ngsi-ld:Other:1"  # multi-entity attributes: not supported
     _error(
-        agent_client.post("/iot/services", json={"services": [expression]}, headers=publisher),
+        agent_client.post("/iot/services", json={"services": [multi]}, headers=publisher),
         400,
         "UNSUPPORTED_FEATURE",
     )
@@ -194,3 +194,22 @@ def test_only_provisioners_may_provision(agent_client: TestClient) -> None:
         _error(agent_client.post("/iot/services", json=body, headers=key), 403, "ACCESS_FORBIDDEN")
         _error(agent_client.get("/iot/deadletters", headers=key), 403, "ACCESS_FORBIDDEN")
     _error(agent_client.get("/iot/devices"), 401, "UNAUTHORIZED")
+
+
+def test_op_delete_removes_several_devices_all_or_nothing_and_about_answers(
+    agent_client: TestClient, publisher: dict[str, str]
+) -> None:
+    provision(agent_client, [weather_group()], [weather_device("d1"), weather_device("d2")], publisher)
+    missing = agent_client.post(
+        "/iot/op/delete", json={"devices": [{"deviceId": "d1"}, {"deviceId": "nope"}]}, headers=publisher
+    )
+    assert missing.status_code == 404 and missing.json()["name"] == "DEVICE_NOT_FOUND"
+    assert agent_client.get("/iot/devices", headers=publisher).json()["count"] == 2  # nothing removed
+    bad = agent_client.post("/iot/op/delete", json={"devices": [{"apikey": "wkey"}]}, headers=publisher)
+    assert bad.status_code == 400 and bad.json()["name"] == "WRONG_SYNTAX"
+    body = {"devices": [{"deviceId": "d1", "apikey": "wkey"}, {"deviceId": "d2"}]}
+    assert agent_client.post("/iot/op/delete", json=body, headers=publisher).status_code == 204
+    assert agent_client.get("/iot/devices", headers=publisher).json()["count"] == 0
+    assert agent_client.post("/iot/op/delete", json=body).status_code == 401  # a credential is needed
+    about = agent_client.get("/iot/about", headers=publisher)
+    assert about.status_code == 200 and about.json()["protocols"] == ["IoTA-JSON", "IoTA-UL"]

@@ -221,13 +221,13 @@ class Agent:
             self._finish(outcome)
 
     async def _prepare(self, batch: list[Inbound]) -> tuple[list[Outcome], list[Scope]]:
-        keys = {(i.address.apikey, i.address.device_id) for i in batch}
+        keys = {transport.key_of(i.address) for i in batch}
         resolved = await self._read(self.directory.resolve, keys)
         latest = now_micros() + self.max_future
         outcomes: list[Outcome] = []
         scopes: list[Scope] = []
         for inbound in batch:
-            found = resolved[(inbound.address.apikey, inbound.address.device_id)]
+            found = resolved[transport.key_of(inbound.address)]
             if isinstance(found, Unresolved):
                 outcomes.append(Outcome(inbound).reject(found.reason, _unknown(found, inbound)))
                 scopes.append((found.tenant, found.service_path))

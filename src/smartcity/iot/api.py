@@ -21,11 +21,13 @@ from starlette.concurrency import run_in_threadpool
 
 from smartcity.hub.api.negotiation import read_json
 from smartcity.hub.api.params import parse_int
+from smartcity.hub.model import Entity
 from smartcity.hub.store import Store
 from smartcity.iot import registry, stats
+from smartcity.iot.commands import command_attrs, ensure_attrs
 from smartcity.iot.errors import BadRequest, DeviceNotFound, GroupNotFound, WrongSyntax
 from smartcity.iot.headers import scope_of, tenant_id
-from smartcity.iot.model import ConfigGroup, Device, Scope
+from smartcity.iot.model import ConfigGroup, Device, Scope, device_commands, protocol_resource, select_group
 from smartcity.iot.provisioning import MAX_ITEMS, parse_device, parse_group, render_device, render_group
 from smartcity.iot.provisioning import updated_device as apply_device_update
 from smartcity.iot.provisioning import updated_group as apply_group_update
@@ -66,7 +68,7 @@ async def _write(request: Request, fn: Callable[..., T], *args: Any) -> T:
             return fn(db, *args)
 
     result = await run_in_threadpool(run)
-    runtime_of(request).directory.invalidate()
+    runtime_of(request).invalidate()
     return result
 
 
@@ -84,6 +86,31 @@ def _page(request: Request) -> tuple[int, int]:
     limit = parse_int(request.query_params.get("limit"), "limit", DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
     offset = parse_int(request.query_params.get("offset"), "offset", 0, low=0, high=2**62)
     return limit, offset
+
+
+def _command_entities(request: Request, db: Any, tid: int, devices: list[Device]) -> list[Entity]:
+    """The command attributes (``<cmd>``, ``<cmd>_status``, ``<cmd>_info``) each device's entity needs."""
+    expand = runtime_of(request).directory.expand
+    out: list[Entity] = []
+    for device in devices:
+        groups = registry.groups_of(db, tid, device.scope.tenant, device.apikey)
+        found = device_commands(device, select_group(groups, protocol_resource(device.protocol)))
+        if found:
+            attrs = command_attrs(found, expand, with_command=True)
+            out.append(Entity(device.entity_name, [expand(device.entity_type)], attrs))
+    return out
+
+
+async def _add_command_attrs(request: Request, tenant: str, entities: list[Entity]) -> None:
+    if not entities:
+        return
+    hub = request.app.state.hub
+
+    def run() -> None:
+        for entity in entities:
+            ensure_attrs(hub, tenant, entity)
+
+    await run_in_threadpool(run)
 
 
 # -- config groups -------------------------------------------------------------------------------------
@@ -190,14 +217,15 @@ async def iot_create_devices(request: Request) -> Response:
     store = _store(request)
     tid = await run_in_threadpool(lambda: store.tenant(scope.tenant, create=True).tenant_id)
 
-    def create(db: Any) -> None:
+    def create(db: Any) -> list[Entity]:
         def apikey_for(entity_type: str) -> str | None:
             return registry.group_apikey_for(db, tid, scope.service_path, entity_type)
 
         devices = [parse_device(item, scope, apikey_for) for item in items]
         registry.insert_devices(db, tid, devices)
+        return _command_entities(request, db, tid, devices)
 
-    await _write(request, create)
+    await _add_command_attrs(request, scope.tenant, await _write(request, create))
     return Response(status_code=201)
 
 
@@ -239,7 +267,12 @@ async def iot_update_device(request: Request, deviceId: str) -> Response:
     scope = scope_of(request)
     tid, device = await _existing_device(request, scope, deviceId)
     changed = apply_device_update(device, await read_json(request))
-    await _write(request, registry.replace_device, tid, changed)
+
+    def replace(db: Any) -> list[Entity]:
+        registry.replace_device(db, tid, changed)
+        return _command_entities(request, db, tid, [changed])
+
+    await _add_command_attrs(request, scope.tenant, await _write(request, replace))
     return Response(status_code=204)
 
 
@@ -249,3 +282,58 @@ async def iot_delete_device(request: Request, deviceId: str) -> Response:
     tid, device = await _existing_device(request, scope, deviceId)
     await _write(request, registry.delete_device, tid, device)
     return Response(status_code=204)
+
+
+@router.post("/iot/op/delete", status_code=204, openapi_extra=BODY, summary="Remove several devices")
+async def iot_delete_devices_op(request: Request) -> Response:
+    """FIWARE's batch removal: ``{"devices": [{"deviceId": ..., "apikey": ...}]}``; all or nothing (one device
+    not found in the service and service path: 404, nothing removed)."""
+    scope = scope_of(request)
+    items = _items(await read_json(request), "devices")
+    wanted: list[tuple[str, str | None]] = []
+    for index, item in enumerate(items):
+        device_id = item.get("deviceId") if isinstance(item, dict) else None
+        apikey = item.get("apikey") if isinstance(item, dict) else None
+        if not isinstance(device_id, str) or not device_id or (apikey is not None and not isinstance(apikey, str)):
+            raise WrongSyntax(f"devices[{index}] must be an object with a 'deviceId' (and an optional 'apikey')")
+        wanted.append((device_id, apikey or None))
+    tid = tenant_id(_store(request), scope.tenant)
+
+    def remove(db: Any) -> None:
+        for device_id, apikey in wanted:
+            found = [] if tid is None else registry.find_devices(db, tid, scope, device_id, apikey)
+            if not found:
+                raise DeviceNotFound(f"device {device_id!r} is not provisioned in this service and service path")
+            if len(found) > 1:
+                raise BadRequest(f"several devices have the id {device_id!r}: give its 'apikey'")
+            assert tid is not None
+            registry.delete_device(db, tid, found[0])
+
+    await _write(request, remove)
+    return Response(status_code=204)
+
+
+@router.get("/iot/about", summary="About the IoT agent")
+async def iot_about(request: Request) -> Response:
+    """What FIWARE IoT Agents answer on ``/iot/about``, with this agent's capabilities."""
+    runtime = runtime_of(request)
+    return _json(
+        {
+            "libVersion": "smartcity",
+            "version": _version(),
+            "port": request.url.port,
+            "baseRoot": "/",
+            "protocols": ["IoTA-JSON", "IoTA-UL"],
+            "transports": ["HTTP", "MQTT"] if runtime.mqtt is not None else ["HTTP"],
+            "mqtt": {"connected": runtime.mqtt.connected} if runtime.mqtt is not None else None,
+        }
+    )
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("smartcity")
+    except PackageNotFoundError:
+        return "unknown"

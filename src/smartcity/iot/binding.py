@@ -18,7 +18,17 @@ import orjson
 
 from smartcity.hub.model import GEOPROPERTY, RELATIONSHIP, Instance
 from smartcity.iot import values
-from smartcity.iot.model import Attribute, ConfigGroup, Device, StaticAttribute, speaks_ultralight, unit_code_of
+from smartcity.iot.jexl import Expression
+from smartcity.iot.model import (
+    Attribute,
+    Command,
+    ConfigGroup,
+    Device,
+    StaticAttribute,
+    device_commands,
+    speaks_ultralight,
+    unit_code_of,
+)
 from smartcity.iot.models import OBSERVATION_TIME
 from smartcity.iot.quality import Rule, rule_for
 
@@ -33,6 +43,7 @@ class MeasureSpec:
     unit: str | None  # the provisioned unitCode
     rule: Rule | None
     metadata: Mapping[str, Instance] = field(default_factory=dict)  # expanded sub-attributes
+    expression: Expression | None = None  # JEXL over the group's measures: its value is the one written
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,11 @@ class Binding:
     ultralight: bool | None  # how its plain-topic messages are encoded (None: not provisioned)
     expand: Expand
     statics_digest: str = ""  # identifies the static attributes' content (they are written again when it changes)
+    #: an autoprovisioned device, to register with its first written measure (None: provisioned)
+    provisional: Device | None = None
+    commands: tuple[Command, ...] = ()  # the device's, then its group's (same name: the device's)
+    transport: str | None = None  # MQTT or HTTP (the device's, else its group's)
+    endpoint: str | None = None  # where HTTP commands are pushed
 
     def spec(self, key: str) -> MeasureSpec | None:
         """The mapping of a measure; an unmapped one maps to the attribute of the same name unless
@@ -93,7 +109,8 @@ def static_instance(attribute: StaticAttribute, expand: Expand, timezone: str | 
 def _spec(attribute: Attribute, entity_type: str, expand: Expand) -> MeasureSpec:
     unit, subs = metadata_instances(attribute.metadata, expand)
     rule = rule_for(entity_type, attribute.name)
-    return MeasureSpec(attribute.name, expand(attribute.name), attribute.type, unit, rule, subs)
+    expression = Expression(attribute.expression) if attribute.expression is not None else None
+    return MeasureSpec(attribute.name, expand(attribute.name), attribute.type, unit, rule, subs, expression)
 
 
 def _digest(entity_type: str, statics: dict[str, list[Instance]]) -> str:
@@ -102,7 +119,17 @@ def _digest(entity_type: str, statics: dict[str, list[Instance]]) -> str:
     return hashlib.sha256(orjson.dumps([entity_type, statics], option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def compile_binding(tenant: str, group: ConfigGroup | None, device: Device, expand: Expand) -> Binding:
+def _endpoint(group: ConfigGroup | None, device: Device) -> str | None:
+    for extra in (device.extra, group.extra if group else {}):
+        value = extra.get("endpoint")
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def compile_binding(
+    tenant: str, group: ConfigGroup | None, device: Device, expand: Expand, *, provisional: Device | None = None
+) -> Binding:
     attributes: dict[str, Attribute] = {}
     for attribute in (*(group.attributes if group else ()), *device.attributes):
         attributes[attribute.key] = attribute
@@ -132,4 +159,8 @@ def compile_binding(tenant: str, group: ConfigGroup | None, device: Device, expa
         ),
         expand=expand,
         statics_digest=_digest(device.entity_type, instances),
+        provisional=provisional,
+        commands=device_commands(device, group),
+        transport=device.transport or (group.transport if group else None),
+        endpoint=_endpoint(group, device),
     )

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from smartcity.iot import jsonpayload, ultralight
 from smartcity.iot.measures import DecodeError, MeasureGroup
+from smartcity.iot.model import JSON_RESOURCE, UL_RESOURCE
 
 if TYPE_CHECKING:
     from smartcity.iot.outcome import Outcome
@@ -36,6 +37,9 @@ TOPIC_FILTERS = (
     "/json/+/+/attrs/+",
     "/ul/+/+/attrs",
     "/ul/+/+/attrs/+",
+    "/+/+/cmdexe",
+    "/json/+/+/cmdexe",
+    "/ul/+/+/cmdexe",
 )
 
 
@@ -46,6 +50,9 @@ class Address(NamedTuple):
     device_id: str
     protocol: str | None  # JSON, UL, or None: the device's provisioning decides
     object_id: str | None = None  # the measure of a single-measure topic or route
+    #: the config group resource the message came through: ``/iot/json`` or ``/iot/d`` (HTTP routes and the
+    #: ``/json/``, ``/ul/`` topics), '' for the plain topics (the group of the device's protocol, else any)
+    resource: str = ""
 
 
 @dataclass(slots=True)
@@ -74,7 +81,8 @@ def parse_topic(topic: str) -> Address | None:
         return None
     if len(parts) in (5, 6) and parts[1] in (JSON, UL) and parts[4] == "attrs":
         object_id = parts[5] if len(parts) == 6 else None
-        address = Address(parts[2], parts[3], parts[1], object_id)
+        resource = JSON_RESOURCE if parts[1] == JSON else UL_RESOURCE
+        address = Address(parts[2], parts[3], parts[1], object_id, resource)
     elif len(parts) in (4, 5) and parts[3] == "attrs":
         address = Address(parts[1], parts[2], None, parts[4] if len(parts) == 5 else None)
     else:
@@ -82,6 +90,25 @@ def parse_topic(topic: str) -> Address | None:
     if not address.apikey or not address.device_id or address.object_id == "":
         return None
     return address
+
+
+def parse_cmdexe(topic: str) -> Address | None:
+    """The address of a command result topic (``[/json|/ul]/<apikey>/<device_id>/cmdexe``), or None."""
+    parts = topic.split("/")
+    if parts[0] != "" or parts[-1] != "cmdexe":
+        return None
+    if len(parts) == 5 and parts[1] in (JSON, UL):
+        address = Address(parts[2], parts[3], parts[1])
+    elif len(parts) == 4:
+        address = Address(parts[1], parts[2], None)
+    else:
+        return None
+    return address if address.apikey and address.device_id else None
+
+
+def key_of(address: Address) -> tuple[str, str, str]:
+    """How the directory looks a message's device up: (API key, device id, resource)."""
+    return address.apikey, address.device_id, address.resource
 
 
 def sniff_ultralight(payload: bytes) -> bool:

@@ -15,12 +15,12 @@ For each measure group of a message:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from smartcity.hub.model import RELATIONSHIP, Instance, micros_to_iso, valid_name
+from smartcity.iot import jexl, quality, timestamps, values
 from smartcity.iot import outcome as reasons
-from smartcity.iot import quality, timestamps, values
 from smartcity.iot.binding import Binding
 from smartcity.iot.inbound import Inbound
 from smartcity.iot.measures import MeasureGroup
@@ -54,13 +54,50 @@ def _instance(kind: str, value: Any, observed: str, unit: str | None, metadata: 
     return inst
 
 
+def expression_context(group: MeasureGroup, binding: Binding) -> dict[str, Any]:
+    """What a JEXL expression reads: the group's measures by key (UltraLight text as numbers and booleans) and
+    by attribute name, and the device's ``id``, ``type``, ``entity_name``, ``service``, ``subservice``."""
+    context: dict[str, Any] = {
+        "id": binding.device_id,
+        "type": binding.entity_type,
+        "entity_name": binding.entity_id,
+        "service": binding.tenant,
+        "subservice": binding.service_path,
+    }
+    for key, raw in group.measures.items():
+        try:
+            value = values.native(raw)
+        except values.WrongType:
+            continue
+        context[key] = value
+        spec = binding.specs.get(key)
+        if spec is not None:
+            context.setdefault(spec.name, value)
+    return context
+
+
 def _measure(
-    key: str, raw: Any, binding: Binding, observed: str, index: int, problems: list[Problem]
+    key: str,
+    raw: Any,
+    binding: Binding,
+    observed: str,
+    index: int,
+    problems: list[Problem],
+    context: Callable[[], dict[str, Any]],
 ) -> tuple[str, str, Instance, Any] | None:
     """(name, IRI, instance, value) of one measure, or None when it is dropped (with its problem)."""
     spec = binding.spec(key)
     if spec is None:
         return None  # not provisioned and explicitAttrs: ignored, as FIWARE does
+    if spec.expression is not None:
+        try:
+            raw = spec.expression(context())
+        except jexl.JexlError as exc:
+            detail = f"{spec.name}: the expression {spec.expression.source!r} failed: {exc}"
+            problems.append(Problem(reasons.WRONG_TYPE, detail, key, index))
+            return None
+        if raw is None:
+            return None  # FIWARE writes nothing for an expression that gives null
     if spec.kind is None and not valid_name(spec.name):  # provisioned names were checked at provisioning
         problems.append(Problem(reasons.INVALID_NAME, f"{spec.name!r} is not a valid attribute name", key, index))
         return None
@@ -119,10 +156,17 @@ def map_group(
     attrs: dict[str, list[Instance]] = {}
     written: dict[str, tuple[str, Any]] = {}  # attribute name -> (IRI, value)
     before = len(problems)
+    cached: list[dict[str, Any]] = []
+
+    def context() -> dict[str, Any]:
+        if not cached:
+            cached.append(expression_context(group, binding))
+        return cached[0]
+
     for key, raw in group.measures.items():
         if key == TIME_INSTANT or key in IGNORED:
             continue
-        mapped = _measure(key, raw, binding, observed, index, problems)
+        mapped = _measure(key, raw, binding, observed, index, problems, context)
         if mapped is not None:
             name, iri, inst, value = mapped
             attrs[iri] = [inst]

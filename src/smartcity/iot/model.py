@@ -8,7 +8,7 @@ Both live in a FIWARE *service* (a hub tenant) and *service path*.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,7 @@ UL_PROTOCOLS = frozenset({"ul", "ul20", "iota-ul", "pdi-iota-ultralight", "iota-
 JSON_PROTOCOLS = frozenset({"json", "iota-json", "pdi-iota-json"})
 UL_RESOURCE = "/iot/d"
 JSON_RESOURCE = "/iot/json"
+HTTP_RESOURCES = frozenset({UL_RESOURCE, JSON_RESOURCE})
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Attribute:
     type: str
     object_id: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    expression: str | None = None  # JEXL: the value written is the expression's over the group's measures
 
     @property
     def key(self) -> str:
@@ -75,8 +77,38 @@ class ConfigGroup:
     timezone: str | None = None
     protocol: str | None = None
     transport: str | None = None
-    #: fields of the FIWARE API this agent stores and returns but does not act on (lazy, commands, cbroker ...)
+    #: other fields of the FIWARE API, stored and returned as given (commands, autoprovision, lazy, cbroker ...)
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def autoprovision(self) -> bool:
+        """Whether a measure of a device that is not provisioned creates it (FIWARE's default: true)."""
+        return self.extra.get("autoprovision") is not False
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command a device accepts (``commands: [{"name", "type"}]``): clients trigger it by updating the
+    attribute of that name on the device's entity."""
+
+    name: str
+    type: str = "command"
+
+
+def commands_of(extra: Mapping[str, Any]) -> tuple[Command, ...]:
+    """The commands of a group or device (validated at provisioning)."""
+    raw = extra.get("commands")
+    if not isinstance(raw, list):
+        return ()
+    return tuple(Command(c["name"], str(c.get("type") or "command")) for c in raw if isinstance(c, dict))
+
+
+def device_commands(device: Device, group: ConfigGroup | None) -> tuple[Command, ...]:
+    """A device's commands: its group's, then its own (same name: its own)."""
+    found: dict[str, Command] = {}
+    for command in (*(commands_of(group.extra) if group else ()), *commands_of(device.extra)):
+        found[command.name] = command
+    return tuple(found.values())
 
 
 @dataclass(frozen=True)
@@ -116,3 +148,23 @@ def speaks_ultralight(protocol: str | None, resource: str | None) -> bool | None
     if resource == JSON_RESOURCE:
         return False
     return None
+
+
+def protocol_resource(protocol: str | None) -> str:
+    """The group resource of a device protocol ('' when the protocol does not say)."""
+    ultralight = speaks_ultralight(protocol, None)
+    return "" if ultralight is None else UL_RESOURCE if ultralight else JSON_RESOURCE
+
+
+def select_group(groups: Sequence[ConfigGroup], resource: str) -> ConfigGroup | None:
+    """The config group a message of one API key belongs to (FIWARE identifies a group by API key and resource):
+    the group of the message's resource (``/iot/json``, ``/iot/d``), else one whose resource is not an HTTP
+    route (groups of MQTT devices keep the resource they were registered with), else the oldest. ``groups`` are
+    in provisioning order."""
+    if len(groups) <= 1:
+        return groups[0] if groups else None
+    for group in groups:
+        if group.resource == resource:
+            return group
+    others = [g for g in groups if g.resource not in HTTP_RESOURCES]
+    return (others or list(groups))[0]

@@ -31,6 +31,7 @@ import logging
 import socket
 import ssl
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -38,7 +39,7 @@ from smartcity.iot import inbound as transport
 from smartcity.iot import mqtt_wire as wire
 from smartcity.iot.agent import Agent, now_micros
 from smartcity.iot.directory import Directory
-from smartcity.iot.inbound import Inbound
+from smartcity.iot.inbound import Address, Inbound
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,10 @@ class MqttSouthbound:
         self._done_order: deque[MessageKey] = deque()
         #: counts the sessions the broker started anew: packet ids of an earlier session mean nothing in this one
         self._session_number = 0
+        self._next_packet_id = SUBSCRIPTION_ID
+        #: takes command results (``.../cmdexe``): (address, payload); acknowledged once it returns
+        self.on_result: Callable[[Address, bytes], Awaitable[None]] | None = None
+        self._results: set[asyncio.Task[None]] = set()
 
     @property
     def connected(self) -> bool:
@@ -138,6 +143,18 @@ class MqttSouthbound:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+    async def publish(self, topic: str, payload: bytes) -> bool:
+        """Publish a command to a device (QoS 1); False when the agent is not connected."""
+        writer = self._writer
+        if writer is None:
+            return False
+        self._next_packet_id = self._next_packet_id % 65535 + 1
+        if self._next_packet_id == SUBSCRIPTION_ID:
+            self._next_packet_id += 1
+        writer.write(wire.publish(topic, payload, self._next_packet_id))
+        await writer.drain()
+        return True
 
     # -- the connection --------------------------------------------------------------------------------
 
@@ -250,6 +267,12 @@ class MqttSouthbound:
             return
         address = transport.parse_topic(message.topic)
         if address is None:
+            result = transport.parse_cmdexe(message.topic)
+            if result is not None and self.on_result is not None:
+                task = asyncio.create_task(self._result(result, message))
+                self._results.add(task)
+                task.add_done_callback(self._results.discard)
+                return
             self._ack_now(message)
             return
         key: MessageKey = (message.packet_id, message.topic, hash(message.payload))
@@ -272,6 +295,14 @@ class MqttSouthbound:
 
             inbound.ack = acknowledge
         self.agent.submit(inbound)
+
+    async def _result(self, address: Address, message: wire.Publish) -> None:
+        assert self.on_result is not None
+        try:
+            await self.on_result(address, message.payload)
+        except Exception:
+            log.exception("IoT agent: a command result from %s could not be taken", message.topic)
+        self._ack_now(message)
 
     def _ack_now(self, message: wire.Publish) -> None:
         if message.qos:

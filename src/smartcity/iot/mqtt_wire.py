@@ -1,8 +1,8 @@
 """The part of the MQTT 5.0 wire format (OASIS Standard, 7 March 2019) a QoS 1 subscriber needs.
 
-Encoders for CONNECT, SUBSCRIBE, PUBACK, PINGREQ and DISCONNECT; an incremental :class:`PacketReader` that cuts
-a byte stream into packets; decoders for CONNACK, SUBACK and PUBLISH. Properties the agent does not use are
-skipped. Every malformed input raises :class:`ProtocolError`.
+Encoders for CONNECT, SUBSCRIBE, PUBLISH (QoS 1: the commands to devices), PUBACK, PINGREQ and DISCONNECT; an
+incremental :class:`PacketReader` that cuts a byte stream into packets; decoders for CONNACK, SUBACK and PUBLISH.
+Properties the agent does not use are skipped. Every malformed input raises :class:`ProtocolError`.
 """
 
 from __future__ import annotations
@@ -70,6 +70,12 @@ def subscribe(packet_id: int, filters: tuple[str, ...], options: int = QOS1_RETA
     for topic_filter in filters:
         body += _text(topic_filter) + bytes([options])
     return _packet((SUBSCRIBE << 4) | 0x02, body)
+
+
+def publish(topic: str, payload: bytes, packet_id: int) -> bytes:
+    """PUBLISH at QoS 1 (the agent's commands to devices), no properties."""
+    body = _text(topic) + packet_id.to_bytes(2, "big") + varint(0) + payload
+    return _packet((PUBLISH << 4) | 0x02, body)
 
 
 def puback(packet_id: int) -> bytes:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from smartcity.hub.model import is_uri, valid_name
-from smartcity.iot import values
+from smartcity.iot import jexl, values
 from smartcity.iot.errors import Unsupported, WrongSyntax
 from smartcity.iot.model import Attribute, ConfigGroup, Device, Scope, StaticAttribute
 
@@ -37,10 +37,8 @@ _SCOPE_FIELDS = frozenset({"service", "subservice", "service_path"})
 #: FIWARE features that change how measures map; accepting them silently would write something else
 _UNSUPPORTED = {
     "entityNameExp": "entity name expressions (entityNameExp) are not supported: give entity_name per device",
-    "expressionLanguage": "expressions are not supported",
 }
 _UNSUPPORTED_ATTR = {
-    "expression": "attribute expressions (JEXL) are not supported",
     "entity_name": "multi-entity attributes (entity_name in an attribute) are not supported",
     "entity_type": "multi-entity attributes (entity_type in an attribute) are not supported",
     "reverse": "reverse expressions are not supported",
@@ -123,7 +121,13 @@ def parse_attributes(raw: object, where: str) -> tuple[Attribute, ...]:
         kind = _text(item, "type", required=True, what=f"{label}: ")
         assert kind is not None
         object_id = _text(item, "object_id")
-        attribute = Attribute(name, kind, object_id, _metadata(item.get("metadata"), label))
+        expression = _text(item, "expression", what=f"{label}: ")
+        if expression is not None:
+            try:
+                jexl.parse(expression)
+            except jexl.JexlError as exc:
+                raise WrongSyntax(f"{label}: the expression {expression!r} is not valid: {exc}") from None
+        attribute = Attribute(name, kind, object_id, _metadata(item.get("metadata"), label), expression)
         if attribute.key in keys:
             raise WrongSyntax(f"{label}: the measure {attribute.key!r} is mapped twice")
         keys.add(attribute.key)
@@ -154,10 +158,45 @@ def parse_statics(raw: object, where: str = "static_attributes") -> tuple[Static
     return tuple(out)
 
 
+def _check_commands(raw: object) -> None:
+    if raw is None:
+        return
+    if not isinstance(raw, list) or len(raw) > MAX_ITEMS:
+        raise WrongSyntax(f"'commands' must be a list of at most {MAX_ITEMS} commands")
+    names: set[str] = set()
+    for index, item in enumerate(raw):
+        label = f"commands[{index}]"
+        if not isinstance(item, dict):
+            raise WrongSyntax(f"{label} must be an object")
+        name = _attr_name(item, label)
+        if name in names:
+            raise WrongSyntax(f"{label}: the command {name!r} is given twice")
+        names.add(name)
+        _text(item, "type", what=f"{label}: ")
+        for key in ("expression", "payloadType", "contentType"):
+            if item.get(key) is not None:
+                raise Unsupported(f"{label}: command '{key}' is not supported")
+
+
+def _check_known_extras(body: Mapping[str, Any]) -> None:
+    """The extra fields this agent acts on: autoprovision (true/false), commands, endpoint (an HTTP URL)."""
+    language = body.get("expressionLanguage")
+    if language is not None and language != "jexl":
+        raise Unsupported("only expressionLanguage 'jexl' is supported")
+    auto = body.get("autoprovision")
+    if auto is not None and not isinstance(auto, bool):
+        raise WrongSyntax("'autoprovision' must be true or false")
+    _check_commands(body.get("commands"))
+    endpoint = body.get("endpoint")
+    if endpoint is not None and (not isinstance(endpoint, str) or not re.fullmatch(r"https?://\S{1,2000}", endpoint)):
+        raise WrongSyntax("'endpoint' must be an http:// or https:// URL (where the device takes its commands)")
+
+
 def _extra(body: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
     for key, reason in _UNSUPPORTED.items():
         if body.get(key) is not None:
             raise Unsupported(reason)
+    _check_known_extras(body)
     payload_type = body.get("payloadType")
     if payload_type is not None and payload_type != "iotagent":
         raise Unsupported("only payloadType 'iotagent' (plain measures) is supported")
@@ -249,6 +288,8 @@ def _render_attribute(attribute: Attribute) -> dict[str, Any]:
     out["type"] = attribute.type
     if attribute.metadata:
         out["metadata"] = dict(attribute.metadata)
+    if attribute.expression is not None:
+        out["expression"] = attribute.expression
     return out
 
 

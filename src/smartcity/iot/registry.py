@@ -16,7 +16,7 @@ import orjson
 
 from smartcity.hub.model import now_iso
 from smartcity.hub.store.sql import Db, StoreConflict
-from smartcity.iot.errors import DuplicateDevice, DuplicateGroup, IotError
+from smartcity.iot.errors import BadRequest, DuplicateDevice, DuplicateGroup, IotError
 from smartcity.iot.model import ConfigGroup, Device, Scope
 from smartcity.iot.provisioning import parse_device, parse_group, render_device, render_group
 
@@ -58,14 +58,17 @@ def _group(row: Sequence[Any], tenant: str) -> ConfigGroup:
 
 
 def insert_groups(db: Db, tenant_id: int, groups: Sequence[ConfigGroup]) -> None:
-    """Add the groups; an API key already used by any group (in any service) is DuplicateGroup."""
-    keys = [g.apikey for g in groups]
+    """Add the groups; an API key and resource already used by any group (in any service) is DuplicateGroup
+    (FIWARE identifies a group by both: several groups may share an API key with different resources)."""
+    keys = [(g.apikey, g.resource) for g in groups]
     if len(set(keys)) != len(keys):
-        raise DuplicateGroup("the request provisions the same apikey twice")
-    in_sql, params = db.dialect.in_list("apikey", keys)
-    taken = db.run(f"SELECT apikey FROM iot_groups WHERE {in_sql}", params).fetchall()
-    if taken:
-        raise DuplicateGroup(f"a config group with apikey {taken[0][0]!r} already exists")
+        raise DuplicateGroup("the request provisions the same apikey and resource twice")
+    in_sql, params = db.dialect.in_list("apikey", sorted({g.apikey for g in groups}))
+    rows = db.run(f"SELECT apikey, resource FROM iot_groups WHERE {in_sql}", params).fetchall()
+    taken = {(r[0], r[1]) for r in rows}
+    clash = [k for k in keys if k in taken]
+    if clash:
+        raise DuplicateGroup(f"a config group with apikey {clash[0][0]!r} and resource {clash[0][1]!r} already exists")
     now = now_iso()
     try:
         db.many(
@@ -76,7 +79,7 @@ def insert_groups(db: Db, tenant_id: int, groups: Sequence[ConfigGroup]) -> None
             ],
         )
     except StoreConflict as exc:
-        raise DuplicateGroup("a config group with this apikey already exists") from exc
+        raise DuplicateGroup("a config group with this apikey and resource already exists") from exc
     bump(db)
 
 
@@ -92,12 +95,24 @@ def list_groups(db: Db, tenant_id: int, scope: Scope, limit: int, offset: int) -
 
 
 def find_group(db: Db, tenant_id: int, scope: Scope, apikey: str, resource: str | None) -> ConfigGroup | None:
+    """The group of ``apikey`` and ``resource``; without ``resource``, the only group of the API key (several:
+    BadRequest, the resource must say which)."""
     where, params = _path_clause(scope)
-    sql = f"SELECT service_path, doc, resource FROM iot_groups WHERE tenant_id = ? AND apikey = ?{where}"
-    row = db.run(sql, [tenant_id, apikey, *params]).fetchone()
-    if row is None or (resource is not None and row[2] != resource):
-        return None
-    return _group(row, scope.tenant)
+    sql = f"SELECT service_path, doc, resource FROM iot_groups WHERE tenant_id = ? AND apikey = ?{where} ORDER BY id"
+    rows = db.run(sql, [tenant_id, apikey, *params]).fetchall()
+    if resource is not None:
+        rows = [r for r in rows if r[2] == resource]
+    elif len(rows) > 1:
+        raise BadRequest(f"several config groups have the apikey {apikey!r}: name the one meant with ?resource=")
+    return _group(rows[0], scope.tenant) if rows else None
+
+
+def groups_of(db: Db, tenant_id: int, tenant: str, apikey: str) -> list[ConfigGroup]:
+    """The groups of an API key in a tenant, in provisioning order."""
+    rows = db.run(
+        "SELECT service_path, doc FROM iot_groups WHERE tenant_id = ? AND apikey = ? ORDER BY id", [tenant_id, apikey]
+    ).fetchall()
+    return [_group(r, tenant) for r in rows]
 
 
 def group_apikey_for(db: Db, tenant_id: int, service_path: str, entity_type: str) -> str | None:
@@ -111,15 +126,19 @@ def group_apikey_for(db: Db, tenant_id: int, service_path: str, entity_type: str
 
 def replace_group(db: Db, tenant_id: int, group: ConfigGroup) -> None:
     db.run(
-        "UPDATE iot_groups SET entity_type = ?, doc = ?, modified_at = ? WHERE tenant_id = ? AND apikey = ?",
-        [group.entity_type, _doc(render_group(group)), now_iso(), tenant_id, group.apikey],
+        "UPDATE iot_groups SET entity_type = ?, doc = ?, modified_at = ? "
+        "WHERE tenant_id = ? AND apikey = ? AND resource = ?",
+        [group.entity_type, _doc(render_group(group)), now_iso(), tenant_id, group.apikey, group.resource],
     )
     bump(db)
 
 
 def delete_group(db: Db, tenant_id: int, group: ConfigGroup, *, with_devices: bool) -> int:
     """Remove the group (and, when asked, its devices: those with its API key); returns devices removed."""
-    db.run("DELETE FROM iot_groups WHERE tenant_id = ? AND apikey = ?", [tenant_id, group.apikey])
+    db.run(
+        "DELETE FROM iot_groups WHERE tenant_id = ? AND apikey = ? AND resource = ?",
+        [tenant_id, group.apikey, group.resource],
+    )
     removed = 0
     if with_devices:
         removed = int(
@@ -216,14 +235,39 @@ def delete_device(db: Db, tenant_id: int, device: Device) -> None:
     bump(db)
 
 
+def insert_autoprovisioned(db: Db, rows: Sequence[tuple[int, Device]]) -> None:
+    """Register devices created by their first measure (``(tenant id, device)``); one registered meanwhile (by
+    another process, or provisioned) stays as it is. The registry version is not bumped: every process would
+    build the same binding for the device anyway."""
+    now = now_iso()
+    db.many(
+        f"INSERT INTO iot_devices ({DEVICE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (apikey, device_id) DO NOTHING",
+        [
+            (
+                tid,
+                d.scope.service_path,
+                d.device_id,
+                d.apikey,
+                d.entity_name,
+                d.entity_type,
+                _doc(render_device(d)),
+                now,
+                now,
+            )
+            for tid, d in rows
+        ],
+    )
+
+
 # -- the southbound's look-ups (any tenant) ------------------------------------------------------------
 
 
 def southbound_rows(
     db: Db, keys: Sequence[tuple[str, str]]
-) -> tuple[dict[tuple[str, str], tuple[str, Device]], dict[str, tuple[str, ConfigGroup]]]:
-    """Devices by (apikey, device_id) and groups by apikey for the keys of incoming messages, with the name of
-    their tenant: ``({key: (tenant, device)}, {apikey: (tenant, group)})``."""
+) -> tuple[dict[tuple[str, str], tuple[str, Device]], dict[str, list[tuple[str, ConfigGroup]]]]:
+    """Devices by (apikey, device_id) and groups by apikey (in provisioning order) for the keys of incoming
+    messages, with the name of their tenant: ``({key: (tenant, device)}, {apikey: [(tenant, group), ...]})``."""
     if not keys:
         return {}, {}
     in_sql, params = db.dialect.in_list("d.device_id", sorted({k[1] for k in keys}))
@@ -240,14 +284,46 @@ def southbound_rows(
             except IotError as exc:  # stored by an older version with other rules: its messages are refused
                 log.error("device %r (apikey %r) in the registry cannot be read: %s", device_id, apikey, exc)
     in_sql, params = db.dialect.in_list("g.apikey", sorted({k[0] for k in keys}))
-    groups: dict[str, tuple[str, ConfigGroup]] = {}
+    groups: dict[str, list[tuple[str, ConfigGroup]]] = {}
     for tenant, path, doc, apikey in db.run(
         f"SELECT t.name, g.service_path, g.doc, g.apikey FROM iot_groups g JOIN tenants t ON t.id = g.tenant_id "
-        f"WHERE {in_sql}",
+        f"WHERE {in_sql} ORDER BY g.id",
         params,
     ).fetchall():
         try:
-            groups[apikey] = (tenant, _group((path, doc), tenant))
+            groups.setdefault(apikey, []).append((tenant, _group((path, doc), tenant)))
         except IotError as exc:
             log.error("config group %r in the registry cannot be read: %s", apikey, exc)
     return devices, groups
+
+
+def command_devices(db: Db) -> list[tuple[str, Device, list[ConfigGroup]]]:
+    """Devices that may take commands (theirs or their group's), each with its tenant and the groups of its API
+    key in that tenant (in provisioning order)."""
+    like = '%"commands"%'
+    groups: dict[tuple[str, str], list[ConfigGroup]] = {}
+    keys: set[str] = set()
+    for tenant, path, doc, apikey in db.run(
+        "SELECT t.name, g.service_path, g.doc, g.apikey FROM iot_groups g JOIN tenants t ON t.id = g.tenant_id "
+        "ORDER BY g.id"
+    ).fetchall():
+        try:
+            group = _group((path, doc), tenant)
+        except IotError:
+            continue
+        groups.setdefault((tenant, apikey), []).append(group)
+        if '"commands"' in doc:
+            keys.add(apikey)
+    in_sql, params = db.dialect.in_list("d.apikey", sorted(keys)) if keys else ("1 = 0", [])
+    out: list[tuple[str, Device, list[ConfigGroup]]] = []
+    for tenant, path, doc in db.run(
+        f"SELECT t.name, d.service_path, d.doc FROM iot_devices d JOIN tenants t ON t.id = d.tenant_id "
+        f"WHERE d.doc LIKE ? OR {in_sql} ORDER BY d.id",
+        [like, *params],
+    ).fetchall():
+        try:
+            device = _device((path, doc), tenant)
+        except IotError:
+            continue
+        out.append((tenant, device, groups.get((tenant, device.apikey), [])))
+    return out

@@ -32,6 +32,7 @@ from smartcity.iot.errors import (
 )
 from smartcity.iot.inbound import Address, Inbound
 from smartcity.iot.measures import MeasureGroup
+from smartcity.iot.model import JSON_RESOURCE, UL_RESOURCE
 from smartcity.iot.outcome import UNKNOWN_APIKEY, UNKNOWN_DEVICE, Outcome
 from smartcity.iot.runtime import runtime_of
 
@@ -57,7 +58,7 @@ async def _body(request: Request) -> bytes:
     return raw
 
 
-def _address(request: Request, protocol: str, object_id: str | None = None) -> Address:
+def _address(request: Request, protocol: str, resource: str, object_id: str | None = None) -> Address:
     apikey = request.query_params.get("k")
     device_id = request.query_params.get("i")
     if not apikey or not device_id:
@@ -67,7 +68,7 @@ def _address(request: Request, protocol: str, object_id: str | None = None) -> A
             raise BadRequest(f"the query parameter {label} is not a valid identifier")
     if object_id is not None and not _ID.match(object_id):
         raise BadRequest("the measure name is not valid")
-    return Address(apikey, device_id, protocol, object_id)
+    return Address(apikey, device_id, protocol, object_id, resource)
 
 
 async def _submit(request: Request, address: Address, payload: bytes, groups: list[MeasureGroup] | None) -> Response:
@@ -106,7 +107,7 @@ def _answer(outcome: Outcome) -> Response:
 
 @router.post("/iot/json", openapi_extra=JSON_BODY, summary="Device measures as JSON")
 async def iot_measure_json(request: Request) -> Response:
-    address = _address(request, transport.JSON)
+    address = _address(request, transport.JSON, JSON_RESOURCE)
     return await _submit(request, address, await _body(request), None)
 
 
@@ -114,7 +115,7 @@ async def iot_measure_json(request: Request) -> Response:
 async def iot_measure_json_attr(request: Request, attrId: str) -> Response:
     media = (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
     protocol = transport.UL if media == "text/plain" else transport.JSON
-    address = _address(request, protocol, attrId)
+    address = _address(request, protocol, JSON_RESOURCE, attrId)
     payload = await _body(request)
     groups = [MeasureGroup({attrId: payload.hex()})] if media == "application/octet-stream" else None
     return await _submit(request, address, payload, groups)
@@ -122,13 +123,13 @@ async def iot_measure_json_attr(request: Request, attrId: str) -> Response:
 
 @router.post("/iot/d", openapi_extra=UL_BODY, summary="Device measures in UltraLight 2.0")
 async def iot_measure_ul(request: Request) -> Response:
-    address = _address(request, transport.UL)
+    address = _address(request, transport.UL, UL_RESOURCE)
     return await _submit(request, address, await _body(request), None)
 
 
 @router.get("/iot/d", summary="Device measures in UltraLight 2.0, in the URL (d=)")
 async def iot_measure_ul_get(request: Request) -> Response:
-    address = _address(request, transport.UL)
+    address = _address(request, transport.UL, UL_RESOURCE)
     data = request.query_params.get("d")
     if data is None:
         raise MissingParameters("a GET device message carries its UltraLight payload in the query parameter d")

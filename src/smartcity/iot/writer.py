@@ -28,7 +28,8 @@ from typing import Any
 from smartcity.hub.model import Entity, Instance
 from smartcity.hub.service import MAX_BATCH, Hub
 from smartcity.hub.store import Store
-from smartcity.iot import deadletters, stats
+from smartcity.iot import deadletters, registry, stats
+from smartcity.iot.model import Device
 from smartcity.iot.outcome import Observation, Outcome
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class Written:
 
     tenant_ids: list[int] = field(default_factory=list)
     known: dict[EntityKey, str] = field(default_factory=dict)
+    provisioned: set[tuple[str, str]] = field(default_factory=set)  # autoprovisioned devices registered
 
 
 @dataclass
@@ -73,12 +75,17 @@ class Writer:
         self.deadletter_max = deadletter_max
         #: entities this process has written -> the digest of the static attributes written with them
         self._known: dict[EntityKey, str] = {}
+        #: autoprovisioned devices this process has registered (apikey, device id)
+        self._provisioned: set[tuple[str, str]] = set()
 
     def confirm(self, written: Written) -> None:
         """After the commit: remember the entities written."""
         if len(self._known) + len(written.known) > MAX_KNOWN:
             self._known.clear()
         self._known.update(written.known)
+        if len(self._provisioned) > MAX_KNOWN:
+            self._provisioned.clear()
+        self._provisioned.update(written.provisioned)
 
     def apply(
         self, outcomes: Sequence[Outcome], scopes: Sequence[tuple[str, str]], pending: dict[stats.StatsKey, Any]
@@ -109,12 +116,28 @@ class Writer:
             written.tenant_ids.append(tenant_id)
             if outcome.problems:
                 rows.append(deadletters.row(tenant_id, service_path, outcome))
-        if rows or pending:
+        fresh = self._fresh_devices(outcomes)
+        if rows or pending or fresh:
             with self.store.transaction(write=True) as db:
                 deadletters.insert(db, rows, self.deadletter_max)
                 if pending:
                     stats.flush(db, pending)
+                if fresh:
+                    registry.insert_autoprovisioned(db, list(fresh.values()))
+                    written.provisioned.update(fresh)
         return written
+
+    def _fresh_devices(self, outcomes: Sequence[Outcome]) -> dict[tuple[str, str], tuple[int, Device]]:
+        """Autoprovisioned devices whose first measures this batch writes: registered with them."""
+        fresh: dict[tuple[str, str], tuple[int, Device]] = {}
+        for outcome in outcomes:
+            binding = outcome.binding
+            if binding is None or binding.provisional is None or not outcome.observations:
+                continue
+            key = (binding.apikey, binding.device_id)
+            if key not in self._provisioned and key not in fresh:
+                fresh[key] = (self.store.tenant(binding.tenant, create=True).tenant_id, binding.provisional)
+        return fresh
 
     def _run(self, calls: list[_Call]) -> None:
         for call in calls:
