@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 import orjson
 from fastapi import Depends, FastAPI
 
-from smartcity import __version__, iot
+from smartcity import __version__, ioc, iot
 from smartcity.hub import api as hub_api
 from smartcity.hub import notify, subscriptions, temporal
 from smartcity.hub.jsonld import ContextRegistry
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     subscriptions.install(app)
     notify.install(app)
     iot.install(app)  # the IoT agent: devices in, through the hub (after history: air-quality indices)
+    ioc.install(app)  # the operations centre: rules on the change feed, alerts, incidents, reports, dashboard
 
     @app.get("/health", name="health", tags=["platform"], summary="Liveness and version")
     async def health() -> dict[str, str]:

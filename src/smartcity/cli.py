@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from smartcity import __version__
-from smartcity.settings import Settings, SettingsError
+from smartcity.settings import GRACEFUL_SHUTDOWN_SECONDS, Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -206,11 +206,19 @@ def serve(settings: Settings) -> int:
             port=settings.port,
             log_level=settings.log_level.lower(),
             access_log=False,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
         return 0
     app = create_app(settings)
     print(banner, flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(), access_log=False)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
     return 0
 
 

@@ -26,6 +26,13 @@
 | SMARTCITY_IOT_MQTT_CLIENT_ID  |                 | smartcity-iot-agent (its persistent session) |
 | SMARTCITY_IOT_MAX_FUTURE      |                 | 300 (seconds a device clock may run ahead) |
 | SMARTCITY_IOT_DEADLETTER_MAX  |                 | 100000 (refused device messages kept) |
+| SMARTCITY_IOC_TENANT          |                 | empty (the hub tenant the operations centre watches) |
+| SMARTCITY_IOC_RULES           |                 | empty (a directory of rule YAML files loaded at start) |
+| SMARTCITY_SMTP_URL            |                 | empty (no e-mail channel); smtp://host:25 |
+| SMARTCITY_SMTP_FROM           |                 | ioc@smartcity.local (sender of alert e-mails) |
+| SMARTCITY_MEDIA_DIR           |                 | ./var/media (citizen-report photos) |
+| SMARTCITY_MAX_PHOTO_BYTES     |                 | 5242880 (5 MiB per citizen-report photo) |
+| SMARTCITY_PUBLIC_URL          |                 | empty (http://host:port; base of links in e-mails and Open311) |
 """
 
 from __future__ import annotations
@@ -37,6 +44,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/smartcity.db"
+
+#: seconds the server waits for open connections (live dashboard streams never end by themselves) on shutdown
+GRACEFUL_SHUTDOWN_SECONDS = 5
 
 
 class SettingsError(ValueError):
@@ -69,6 +79,14 @@ class Settings:
     iot_mqtt_client_id: str = "smartcity-iot-agent"
     iot_max_future: float = 300.0
     iot_deadletter_max: int = 100_000
+    iot_command_timeout: float = 60.0
+    ioc_tenant: str = ""
+    ioc_rules: str = ""
+    smtp_url: str = ""
+    smtp_from: str = "ioc@smartcity.local"
+    media_dir: str = "./var/media"
+    max_photo_bytes: int = 5 * 1024 * 1024
+    public_url: str = ""
 
     @property
     def open_hub(self) -> bool:
@@ -102,6 +120,14 @@ class Settings:
             "SMARTCITY_IOT_MQTT_CLIENT_ID": self.iot_mqtt_client_id,
             "SMARTCITY_IOT_MAX_FUTURE": str(self.iot_max_future),
             "SMARTCITY_IOT_DEADLETTER_MAX": str(self.iot_deadletter_max),
+            "SMARTCITY_IOT_COMMAND_TIMEOUT": str(self.iot_command_timeout),
+            "SMARTCITY_IOC_TENANT": self.ioc_tenant,
+            "SMARTCITY_IOC_RULES": self.ioc_rules,
+            "SMARTCITY_SMTP_URL": self.smtp_url,
+            "SMARTCITY_SMTP_FROM": self.smtp_from,
+            "SMARTCITY_MEDIA_DIR": self.media_dir,
+            "SMARTCITY_MAX_PHOTO_BYTES": str(self.max_photo_bytes),
+            "SMARTCITY_PUBLIC_URL": self.public_url,
         }
 
     @classmethod
@@ -133,6 +159,14 @@ class Settings:
             iot_mqtt_client_id=env.get("SMARTCITY_IOT_MQTT_CLIENT_ID", cls.iot_mqtt_client_id).strip(),
             iot_max_future=_float(env, "SMARTCITY_IOT_MAX_FUTURE", cls.iot_max_future),
             iot_deadletter_max=_int(env, "SMARTCITY_IOT_DEADLETTER_MAX", cls.iot_deadletter_max),
+            iot_command_timeout=_float(env, "SMARTCITY_IOT_COMMAND_TIMEOUT", cls.iot_command_timeout),
+            ioc_tenant=env.get("SMARTCITY_IOC_TENANT", cls.ioc_tenant).strip(),
+            ioc_rules=env.get("SMARTCITY_IOC_RULES", cls.ioc_rules).strip(),
+            smtp_url=env.get("SMARTCITY_SMTP_URL", cls.smtp_url).strip(),
+            smtp_from=env.get("SMARTCITY_SMTP_FROM", cls.smtp_from).strip(),
+            media_dir=env.get("SMARTCITY_MEDIA_DIR", cls.media_dir).strip(),
+            max_photo_bytes=_int(env, "SMARTCITY_MAX_PHOTO_BYTES", cls.max_photo_bytes),
+            public_url=env.get("SMARTCITY_PUBLIC_URL", cls.public_url).strip().rstrip("/"),
         )
         chosen = {k: v for k, v in overrides.items() if v is not None}
         settings = replace(base, **chosen)
@@ -170,6 +204,15 @@ class Settings:
         if self.context_timeout <= 0 or self.context_timeout > 2.0:
             raise SettingsError("SMARTCITY_CONTEXT_TIMEOUT must be in (0, 2] seconds")
         self._validate_iot()
+        self._validate_ioc()
+
+    def _validate_ioc(self) -> None:
+        if self.smtp_url and not re.fullmatch(r"smtps?://[^/:\s]+(:\d{1,5})?/?", self.smtp_url):
+            raise SettingsError(f"SMARTCITY_SMTP_URL must look like smtp://host:25, not {self.smtp_url!r}")
+        if not 1024 <= self.max_photo_bytes <= 50 * 1024 * 1024:
+            raise SettingsError("SMARTCITY_MAX_PHOTO_BYTES must be between 1 KiB and 50 MiB")
+        if self.public_url and not re.fullmatch(r"https?://\S+", self.public_url):
+            raise SettingsError(f"SMARTCITY_PUBLIC_URL must be an http(s) URL, not {self.public_url!r}")
 
     def _validate_iot(self) -> None:
         if self.mqtt_url:
@@ -190,6 +233,8 @@ class Settings:
             raise SettingsError("SMARTCITY_IOT_MAX_FUTURE must be 0 or more seconds")
         if self.iot_deadletter_max < 1:
             raise SettingsError("SMARTCITY_IOT_DEADLETTER_MAX must be at least 1")
+        if not 0 < self.iot_command_timeout <= 86_400:
+            raise SettingsError("SMARTCITY_IOT_COMMAND_TIMEOUT must be more than 0 and at most 86400 seconds")
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -25,7 +25,20 @@ PARAMS = {
     "key_id": "nokey",
     "client_id": "noclient",
     "deviceId": "no-such-device",
+    "asset": "js/main.js",
+    "alertId": "no-such-alert",
+    "silenceId": "no-such-silence",
+    "policyId": "no-such-policy",
+    "channelId": "no-such-channel",
+    "incidentId": "no-such-incident",
+    "itemId": "no-such-item",
+    "rule_id": "flood-level",
 }
+#: the Open311 routes' path parameters (GeoReport v2, suffixed routes in JSON)
+PARAMS.update(
+    {"service_code": "no-such-service", "service_request_id": "0", "token": "no-such-token", "format": "json"}
+)
+PARAMS["media_name"] = "0" * 64 + ".jpg"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -77,6 +90,8 @@ def _call(client: TestClient, method: str, path: str, headers: dict[str, str]) -
         body = response.json()
         if path == "/auth/token":  # RFC 6749 section 5.2 has its own error format
             assert {"error", "error_description"} <= set(body)
+        elif path.startswith("/open311/"):  # GeoReport v2 errors: [{"code", "description"}]
+            assert isinstance(body, list) and {"code", "description"} <= set(body[0]), f"{method} {path}: {body}"
         else:
             assert {"type", "title", "detail"} <= set(body), f"{method} {path}: {body}"
     return response.status_code

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import re
 import sys
@@ -33,7 +34,7 @@ from smartcity.hub.service import BatchResult, Hub
 from smartcity.hub.store import Store
 from smartcity.security.credentials import Credentials
 from smartcity.security.roles import Role
-from smartcity.settings import Settings
+from smartcity.settings import GRACEFUL_SHUTDOWN_SECONDS, Settings
 from smartcity.web import background
 
 log = logging.getLogger(__name__)
@@ -240,6 +241,10 @@ def run(settings: Settings, options: DemoOptions, api_key: str, *, out: Callable
         print(text, flush=True)
 
     emit = out or say
+    if not settings.ioc_rules:  # the operations centre's demo rules (floods, air, traffic, parking, buses, devices)
+        from smartcity.ioc.rules.files import demo_directory
+
+        settings = dataclasses.replace(settings, ioc_rules=str(demo_directory()))
     app = create_app(settings)
     service = DemoService(app, settings, options, api_key, emit)
     background.register(app, service)
@@ -247,7 +252,14 @@ def run(settings: Settings, options: DemoOptions, api_key: str, *, out: Callable
     base = f"http://{loopback(settings.host)}:{settings.port}"
     emit(f"smartcity {__version__} live demo: {base}/  (database {_safe(settings.database_url)})")
     emit(where_to_look(base))
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(), access_log=False)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
     return 0
 
 

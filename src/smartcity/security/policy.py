@@ -151,6 +151,8 @@ POLICY: dict[str, Rule] = {
     "iot_get_device": Rule("iot.device.read", IOT_PROVISIONERS),
     "iot_update_device": Rule("iot.device.update", IOT_PROVISIONERS),
     "iot_delete_device": Rule("iot.device.delete", IOT_PROVISIONERS),
+    "iot_delete_devices_op": Rule("iot.device.delete", IOT_PROVISIONERS),
+    "iot_about": Rule("iot.about.read", IOT_PROVISIONERS),
     "iot_list_deadletters": Rule("iot.deadletter.read", IOT_PROVISIONERS),
     "iot_measure_json": _device_message("iot.measure"),
     "iot_measure_json_attr": _device_message("iot.measure"),
@@ -164,3 +166,16 @@ SIGNED_IN = _ALL_SIGNED_IN
 
 def rule_for(route_name: str) -> Rule | None:
     return POLICY.get(route_name)
+
+
+def _add_pillars() -> None:
+    """Merge the pillars' own rows (imported here, at the end: they build on :class:`Rule`)."""
+    from smartcity.ioc.policy import POLICY as IOC
+
+    clash = POLICY.keys() & IOC.keys()
+    if clash:
+        raise RuntimeError(f"route names defined twice in the policy: {sorted(clash)}")
+    POLICY.update(IOC)
+
+
+_add_pillars()
