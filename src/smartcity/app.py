@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 import orjson
 from fastapi import Depends, FastAPI
 
-from smartcity import __version__, ioc, iot
+from smartcity import __version__, ioc, iot, opendata
 from smartcity.hub import api as hub_api
 from smartcity.hub import notify, subscriptions, temporal
 from smartcity.hub.jsonld import ContextRegistry
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     notify.install(app)
     iot.install(app)  # the IoT agent: devices in, through the hub (after history: air-quality indices)
     ioc.install(app)  # the operations centre: rules on the change feed, alerts, incidents, reports, dashboard
+    opendata.install(app)  # the open data portal: catalogue, CKAN API, datastore, publications, DCAT-AP, /data
 
     @app.get("/health", name="health", tags=["platform"], summary="Liveness and version")
     async def health() -> dict[str, str]:

@@ -87,6 +87,10 @@ class Settings:
     media_dir: str = "./var/media"
     max_photo_bytes: int = 5 * 1024 * 1024
     public_url: str = ""
+    opendata_tenant: str = ""
+    opendata_publish: bool = True
+    datastore_sql_timeout: float = 5.0
+    datastore_sql_max_rows: int = 32_000
 
     @property
     def open_hub(self) -> bool:
@@ -128,6 +132,10 @@ class Settings:
             "SMARTCITY_MEDIA_DIR": self.media_dir,
             "SMARTCITY_MAX_PHOTO_BYTES": str(self.max_photo_bytes),
             "SMARTCITY_PUBLIC_URL": self.public_url,
+            "SMARTCITY_OPENDATA_TENANT": self.opendata_tenant,
+            "SMARTCITY_OPENDATA_PUBLISH": "true" if self.opendata_publish else "false",
+            "SMARTCITY_DATASTORE_SQL_TIMEOUT": str(self.datastore_sql_timeout),
+            "SMARTCITY_DATASTORE_SQL_MAX_ROWS": str(self.datastore_sql_max_rows),
         }
 
     @classmethod
@@ -167,6 +175,10 @@ class Settings:
             media_dir=env.get("SMARTCITY_MEDIA_DIR", cls.media_dir).strip(),
             max_photo_bytes=_int(env, "SMARTCITY_MAX_PHOTO_BYTES", cls.max_photo_bytes),
             public_url=env.get("SMARTCITY_PUBLIC_URL", cls.public_url).strip().rstrip("/"),
+            opendata_tenant=env.get("SMARTCITY_OPENDATA_TENANT", cls.opendata_tenant).strip(),
+            opendata_publish=_bool(env, "SMARTCITY_OPENDATA_PUBLISH", cls.opendata_publish),
+            datastore_sql_timeout=_float(env, "SMARTCITY_DATASTORE_SQL_TIMEOUT", cls.datastore_sql_timeout),
+            datastore_sql_max_rows=_int(env, "SMARTCITY_DATASTORE_SQL_MAX_ROWS", cls.datastore_sql_max_rows),
         )
         chosen = {k: v for k, v in overrides.items() if v is not None}
         settings = replace(base, **chosen)

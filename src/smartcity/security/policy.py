@@ -171,11 +171,13 @@ def rule_for(route_name: str) -> Rule | None:
 def _add_pillars() -> None:
     """Merge the pillars' own rows (imported here, at the end: they build on :class:`Rule`)."""
     from smartcity.ioc.policy import POLICY as IOC
+    from smartcity.opendata.policy import POLICY as OPENDATA
 
-    clash = POLICY.keys() & IOC.keys()
-    if clash:
-        raise RuntimeError(f"route names defined twice in the policy: {sorted(clash)}")
-    POLICY.update(IOC)
+    for pillar in (IOC, OPENDATA):
+        clash = POLICY.keys() & pillar.keys()
+        if clash:
+            raise RuntimeError(f"route names defined twice in the policy: {sorted(clash)}")
+        POLICY.update(pillar)
 
 
 _add_pillars()
