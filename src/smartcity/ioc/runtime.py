@@ -8,6 +8,8 @@ from typing import Any
 from fastapi import Request
 
 from smartcity.ioc.events import EventHub
+from smartcity.security.errors import Forbidden
+from smartcity.security.runtime import principal_of
 
 
 @dataclass
@@ -23,3 +25,14 @@ class IocRuntime:
 def runtime_of(request: Request) -> IocRuntime:
     runtime: IocRuntime = request.app.state.ioc
     return runtime
+
+
+async def watched_tenant_access(request: Request) -> None:
+    """The operators' routes: the caller's credential must cover the hub tenant the operations centre watches.
+
+    The platform's policy decides who may call a route by role; an account bound to other hub tenants holds the
+    role for those tenants only, so it sees none of this tenant's alerts, incidents, rules or live data.
+    """
+    tenants = principal_of(request).tenants
+    if tenants is not None and runtime_of(request).tenant not in tenants:
+        raise Forbidden("this credential does not cover the hub tenant of the operations centre")

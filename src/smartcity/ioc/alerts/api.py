@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import orjson
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from smartcity.hub.api.params import parse_int
@@ -22,9 +22,10 @@ from smartcity.ioc.alerts.delivery import test_message
 from smartcity.ioc.alerts.manager import AlertManager
 from smartcity.ioc.alerts.model import ACTIVE, CLEARED, AlertFilter
 from smartcity.ioc.contracts import Severity
+from smartcity.ioc.runtime import watched_tenant_access
 from smartcity.security.runtime import principal_of
 
-router = APIRouter(tags=["IOC: alerts"])
+router = APIRouter(tags=["IOC: alerts"], dependencies=[Depends(watched_tenant_access)])
 T = TypeVar("T")
 JSON = "application/json"
 

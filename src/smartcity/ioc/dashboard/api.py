@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -16,7 +16,7 @@ from smartcity.hub.model import format_time
 from smartcity.ioc.dashboard import kpis, stream
 from smartcity.ioc.dashboard.assets import CSP, PAGE, Assets
 from smartcity.ioc.dashboard.city import City
-from smartcity.ioc.runtime import IocRuntime, runtime_of
+from smartcity.ioc.runtime import IocRuntime, runtime_of, watched_tenant_access
 
 router = APIRouter(tags=["operations centre: dashboard"])
 
@@ -60,7 +60,12 @@ async def asset(request: Request, asset: str) -> Response:
     return _file(request, asset)
 
 
-@router.get("/ioc/map/wards", name="ioc_map_wards", summary="The wards as GeoJSON (simplified for the screen)")
+@router.get(
+    "/ioc/map/wards",
+    name="ioc_map_wards",
+    summary="The wards as GeoJSON (simplified for the screen)",
+    dependencies=[Depends(watched_tenant_access)],
+)
 async def wards(request: Request) -> Response:
     ward_map = await run_in_threadpool(dashboard_of(request).city.wards)
     headers = {"ETag": ward_map.etag, "Cache-Control": "private, no-cache"}
@@ -77,7 +82,12 @@ def _parts(ioc: IocRuntime) -> dict[str, bool]:
     }
 
 
-@router.get("/ioc/map/layers", name="ioc_map_layers", summary="The current features of every live map layer")
+@router.get(
+    "/ioc/map/layers",
+    name="ioc_map_layers",
+    summary="The current features of every live map layer",
+    dependencies=[Depends(watched_tenant_access)],
+)
 async def layers(request: Request) -> Response:
     dashboard = dashboard_of(request)
     found = await run_in_threadpool(dashboard.city.layers)
@@ -98,7 +108,12 @@ def _summary(part: Any) -> Mapping[str, Any] | None:
     return summary
 
 
-@router.get("/ioc/kpis", name="ioc_kpis", summary="Key figures computed from the live data, alerts and incidents")
+@router.get(
+    "/ioc/kpis",
+    name="ioc_kpis",
+    summary="Key figures computed from the live data, alerts and incidents",
+    dependencies=[Depends(watched_tenant_access)],
+)
 async def kpi(request: Request) -> Response:
     dashboard = dashboard_of(request)
     ioc = runtime_of(request)
@@ -114,6 +129,7 @@ async def kpi(request: Request) -> Response:
     "/ioc/stream",
     name="ioc_stream",
     summary="Live events (Server-Sent Events): alerts, incidents, citizen reports, entities moving",
+    dependencies=[Depends(watched_tenant_access)],
 )
 async def live(request: Request, kinds: str | None = None) -> Response:
     wanted = stream.parse_kinds(kinds)

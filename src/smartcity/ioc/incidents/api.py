@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from smartcity.hub.api.negotiation import read_json
@@ -23,12 +23,12 @@ from smartcity.ioc.incidents.desk import IncidentDesk
 from smartcity.ioc.incidents.errors import AlertsUnavailable
 from smartcity.ioc.incidents.from_alert import request_from_alert
 from smartcity.ioc.incidents.model import Filter, Viewer
-from smartcity.ioc.runtime import runtime_of
+from smartcity.ioc.runtime import runtime_of, watched_tenant_access
 from smartcity.security.roles import Role
 from smartcity.security.runtime import principal_of
 
 log = logging.getLogger(__name__)
-router = APIRouter(tags=["Operations centre: incidents"])
+router = APIRouter(tags=["Operations centre: incidents"], dependencies=[Depends(watched_tenant_access)])
 
 BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}}
 OPEN_FIELDS = frozenset({"type", "title", "description", "severity", "department", "ward", "location"})

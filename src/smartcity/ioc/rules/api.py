@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from smartcity.hub.errors import AlreadyExists, BadRequestData, ResourceNotFound
 from smartcity.hub.model import parse_time
@@ -17,10 +17,12 @@ from smartcity.ioc.rules.files import parse_text
 from smartcity.ioc.rules.model import SLUG, RuleSpec, parse_rule
 from smartcity.ioc.rules.repository import StoredRule
 from smartcity.ioc.rules.service import RulesService
-from smartcity.ioc.runtime import runtime_of
+from smartcity.ioc.runtime import runtime_of, watched_tenant_access
 from smartcity.security.runtime import principal_of
 
-router = APIRouter(prefix="/ioc/rules", tags=["operations centre: rules"])
+router = APIRouter(
+    prefix="/ioc/rules", tags=["operations centre: rules"], dependencies=[Depends(watched_tenant_access)]
+)
 JSON = "application/json"
 
 
