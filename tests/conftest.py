@@ -19,6 +19,17 @@ IN_CI = os.environ.get("CI") == "true"
 PG_BASE = os.environ.get("SMARTCITY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``--dist loadgroup``), the tests sharing one outside service run in one worker, one at
+    a time: every IoT agent on the shared Mosquitto subscribes to every device topic, and the browser tests each
+    start a Chromium. Without xdist the marker does nothing."""
+    for item in items:
+        if item.get_closest_marker("mqtt") is not None:
+            item.add_marker(pytest.mark.xdist_group("mosquitto"))
+        elif item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.xdist_group("chromium"))
+
+
 def reachable(port: int, host: str = "127.0.0.1") -> bool:
     try:
         with socket.create_connection((host, port), timeout=1):

@@ -159,8 +159,9 @@ def test_an_ultralight_command_and_one_that_expires(mqtt_commands: MqttSetup) ->
         device.answer(f"/ul/{key}/lampu/cmdexe", b"lampu@ping|hello back")
         wait_for(lambda: _status(client, "lampu") == ("OK", "hello back"), what="ping_status OK")
         _trigger(client, "lampu", "switch", "off")  # the device never answers: expired after the timeout (2 s)
-        wait_for(lambda: len(device.received) == 2, what="the second command")
-        assert device.received[1] == b"lampu@switch|off"
+        # QoS 1 is at least once: on a loaded machine the first command may arrive twice
+        wait_for(lambda: b"lampu@switch|off" in device.received, what="the second command")
+        assert set(device.received) == {b"lampu@ping|hello", b"lampu@switch|off"}
         _status_value, info = wait_for(
             lambda: (s := _status(client, "lampu", "switch"))[0] == "EXPIRED" and s, timeout=15, what="EXPIRED"
         )
