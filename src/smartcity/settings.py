@@ -89,6 +89,7 @@ class Settings:
     public_url: str = ""
     opendata_tenant: str = ""
     opendata_publish: bool = True
+    opendata_publications: str = ""
     datastore_sql_timeout: float = 5.0
     datastore_sql_max_rows: int = 32_000
 
@@ -134,6 +135,7 @@ class Settings:
             "SMARTCITY_PUBLIC_URL": self.public_url,
             "SMARTCITY_OPENDATA_TENANT": self.opendata_tenant,
             "SMARTCITY_OPENDATA_PUBLISH": "true" if self.opendata_publish else "false",
+            "SMARTCITY_OPENDATA_PUBLICATIONS": self.opendata_publications,
             "SMARTCITY_DATASTORE_SQL_TIMEOUT": str(self.datastore_sql_timeout),
             "SMARTCITY_DATASTORE_SQL_MAX_ROWS": str(self.datastore_sql_max_rows),
         }
@@ -177,6 +179,7 @@ class Settings:
             public_url=env.get("SMARTCITY_PUBLIC_URL", cls.public_url).strip().rstrip("/"),
             opendata_tenant=env.get("SMARTCITY_OPENDATA_TENANT", cls.opendata_tenant).strip(),
             opendata_publish=_bool(env, "SMARTCITY_OPENDATA_PUBLISH", cls.opendata_publish),
+            opendata_publications=env.get("SMARTCITY_OPENDATA_PUBLICATIONS", cls.opendata_publications).strip(),
             datastore_sql_timeout=_float(env, "SMARTCITY_DATASTORE_SQL_TIMEOUT", cls.datastore_sql_timeout),
             datastore_sql_max_rows=_int(env, "SMARTCITY_DATASTORE_SQL_MAX_ROWS", cls.datastore_sql_max_rows),
         )

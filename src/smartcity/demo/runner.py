@@ -88,6 +88,10 @@ def where_to_look(base: str) -> str:
     return "\n".join(
         [
             "Where to look:",
+            f"  operations centre     {base}/  (sign in with the administrator above)",
+            f"  open data portal      {base}/data  (datasets published from the hub a minute after start)",
+            f"  CKAN API              {base}/api/3/action/package_search?q=chat%20luong%20khong%20khi",
+            f"  DCAT-AP catalogue     {base}/catalog.ttl",
             f"  API documentation     {base}/docs",
             f"  air-quality stations  {api}/entities?type=AirQualityObserved&options=keyValues",
             f"  PM2.5 of station 1    {api}/temporal/entities/{station}?attrs=pm25&lastN=24",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from smartcity.opendata import catalogue, ckan, datastore, dcat, publish, site
 from smartcity.opendata.runtime import OpenDataRuntime
 
 
@@ -23,3 +24,9 @@ def install(app: FastAPI) -> None:
     """Mount the open data portal on a platform app (after the hub)."""
     app.state.opendata = OpenDataRuntime(tenant=app.state.settings.opendata_tenant)
     # each part adds one line here, in this order: catalogue, datastore, ckan, publish, dcat, site
+    catalogue.install(app)  # the catalogue: datasets, departments, themes, licences; search (migration 0019)
+    datastore.install(app)  # resource tables, datastore_search(_sql), downloads at /datastore/dump (migration 0020)
+    ckan.install(app)  # the CKAN Action API at /api/3/action/{name} (after every part that registers actions)
+    publish.install(app)  # publications: hub data -> datasets on a schedule (writes through catalogue, datastore)
+    dcat.install(app)  # DCAT-AP 3.0: /catalog(.ttl|.jsonld|.rdf), /dataset/{id}(.ttl|.jsonld|.rdf)
+    site.install(app)  # the public site at /data (last: reads the other parts)

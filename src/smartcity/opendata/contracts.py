@@ -130,6 +130,7 @@ class TablePage:
     records: list[dict[str, Any]]  # JSON-ready values (timestamps ISO 8601, geometry GeoJSON)
     total: int | None
     total_was_estimated: bool = False
+    records_truncated: bool = False  # datastore_search_sql: more rows matched than the row cap let through
 
 
 class Datastore(Protocol):

@@ -4,6 +4,8 @@ A request presents at most one credential:
 
 * ``Authorization: Bearer <token>``: an OAuth2 access token (``scat_...``) or an API key (``scak_...``);
 * ``X-API-Key: <key>``: an API key (devices and publishers);
+* as CKAN clients (ckanapi) send it: ``Authorization: <API key>`` with no scheme, and ``X-CKAN-API-Key: <key>``
+  (an API key only: a bare token or anything else in ``Authorization`` is refused);
 * the ``smartcity_session`` cookie: a browser session opened by ``POST /auth/login``.
 
 No credential makes the caller anonymous. A credential that is presented but not valid (unknown, expired,
@@ -52,12 +54,16 @@ def presented(headers: dict[bytes, bytes]) -> Presented | None:
     if auth is not None:
         scheme, _, value = auth.decode("latin-1").strip().partition(" ")
         value = value.strip()
+        if scheme.startswith(API_KEY_PREFIX) and not value:  # CKAN's habit: the bare API key
+            return _checked(Presented("apikey", scheme))
         if scheme.lower() == "basic":
             return None  # client credentials for POST /auth/token, read by that route alone
         if scheme.lower() != "bearer" or not value:
             raise BadCredential("use 'Authorization: Bearer <token or API key>'")
         return _checked(Presented("apikey" if value.startswith(API_KEY_PREFIX) else "token", value))
     key = headers.get(b"x-api-key")
+    if key is None:
+        key = headers.get(b"x-ckan-api-key")
     if key is not None:
         return _checked(Presented("apikey", key.decode("latin-1").strip()))
     cookie = headers.get(b"cookie")
