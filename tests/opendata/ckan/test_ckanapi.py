@@ -118,3 +118,15 @@ def test_ckanapi_reports_ckan_errors(site: tuple[str, str]) -> None:
     assert "NotFound" in failing("action", "package_show", "id=khong-co")
     assert "NotAuthorized" in failing("action", "package_create", "name=khong-khoa", "owner_org=so-y-te")
     assert "ValidationError" in failing("action", "package_create", "name=A", "owner_org=so-y-te", "-a", key)
+
+
+def test_ckanapi_creates_an_organisation_and_publishes_under_it(site: tuple[str, str]) -> None:
+    url, key = site
+    title = json.dumps({"vi": "Sở Du lịch", "en": "Department of Tourism"}, ensure_ascii=False)
+    org = json.loads(
+        ckanapi("action", "organization_create", "name=so-du-lich", f"title_translated:{title}", "-r", url, "-a", key)
+    )
+    assert org["name"] == "so-du-lich" and org["title"] == "Sở Du lịch" and org["is_organization"] is True
+    assert _create(url, key, air_quality(owner_org="so-du-lich"))["owner_org"] == org["id"]
+    found = json.loads(ckanapi("action", "package_search", "fq=organization:so-du-lich", "-r", url))
+    assert [d["name"] for d in found["results"]] == ["chat-luong-khong-khi"]

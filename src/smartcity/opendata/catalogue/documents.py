@@ -27,42 +27,57 @@ class GroupRow:
 
 
 def party_doc(party: Party, created: str) -> dict[str, Any]:
-    kind = "organization" if party.is_organization else "group"
+    """A seeded organisation's or group's dictionary (reference.yaml)."""
     title = party.title["vi"] or party.title["en"]
-    return {
-        "id": party.id,
+    fields = {
         "name": party.name,
         "title": title,
-        "display_name": title,
         "title_translated": dict(party.title),
         "description": party.description["vi"],
         "description_translated": dict(party.description),
-        "type": kind,
-        "is_organization": party.is_organization,
-        "approval_status": "approved",
-        "state": "active",
         "image_url": "",
-        "image_display_url": "",
+        "state": "active",
+        "extras": [],
+    }
+    return party_document(fields, party_id=party.id, is_organization=party.is_organization, created=created)
+
+
+def party_document(fields: Mapping[str, Any], *, party_id: str, is_organization: bool, created: str) -> dict[str, Any]:
+    """The organization_show/group_show dictionary of checked fields (:func:`.validation.check_party`)."""
+    return {
+        "id": party_id,
+        "name": fields["name"],
+        "title": fields["title"],
+        "display_name": fields["title"] or fields["name"],
+        "title_translated": dict(fields["title_translated"]),
+        "description": fields["description"],
+        "description_translated": dict(fields["description_translated"]),
+        "type": "organization" if is_organization else "group",
+        "is_organization": is_organization,
+        "approval_status": "approved",
+        "state": fields["state"],
+        "image_url": fields["image_url"],
+        "image_display_url": fields["image_url"],
         "created": created,
         "num_followers": 0,
-        "extras": [],
+        "extras": [{**e, "state": "active"} for e in fields["extras"]],
         "groups": [],
         "tags": [],
         "users": [],
     }
 
 
-def _short_org(row: GroupRow) -> dict[str, Any]:
+def short_org(row: GroupRow) -> dict[str, Any]:
     keys = ("id", "name", "title", "title_translated", "type", "description", "image_url", "created")
     return {
         **{k: row.doc.get(k) for k in keys},
         "is_organization": True,
         "approval_status": "approved",
-        "state": "active",
+        "state": row.doc.get("state", "active"),
     }
 
 
-def _short_group(row: GroupRow) -> dict[str, Any]:
+def short_group(row: GroupRow) -> dict[str, Any]:
     return {
         "id": row.id,
         "name": row.name,
@@ -70,7 +85,7 @@ def _short_group(row: GroupRow) -> dict[str, Any]:
         "display_name": row.title,
         "title_translated": row.doc.get("title_translated", {}),
         "description": row.doc.get("description", ""),
-        "image_display_url": "",
+        "image_display_url": row.doc.get("image_display_url", ""),
     }
 
 
@@ -128,7 +143,7 @@ def package(
         "state": fields["state"],
         "private": fields["private"],
         "owner_org": organization.id,
-        "organization": _short_org(organization),
+        "organization": short_org(organization),
         "license_id": fields["license_id"],
         "license_title": lic.get("title", fields["license_id"]),
         "license_url": lic.get("url", ""),
@@ -148,7 +163,7 @@ def package(
         "metadata_modified": modified,
         "tags": tags,
         "num_tags": len(tags),
-        "groups": [_short_group(g) for g in groups],
+        "groups": [short_group(g) for g in groups],
         "extras": list(fields["extras"]),
         "resources": resource_docs,
         "num_resources": len(resource_docs),

@@ -2,7 +2,9 @@
 
 It implements :class:`smartcity.opendata.contracts.Catalogue` on both engines (migration 0019). Writes check
 the dataset (:mod:`.validation`), build its ``package_show`` dictionary once (:mod:`.documents`) and keep, in
-the same transaction, its resources, its filter and facet terms and its full-text entry.
+the same transaction, its resources, its filter and facet terms and its full-text entry. Organisations and
+groups are seeded (:mod:`.reference`, only those missing) and created, edited and deleted through the API; a
+change to one is carried, in the same transaction, into the dictionaries and index entries of its datasets.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from smartcity.opendata.catalogue import documents, search
 from smartcity.opendata.catalogue.documents import GroupRow
 from smartcity.opendata.catalogue.folding import fold
 from smartcity.opendata.catalogue.reference import licenses, parties, tag_id
-from smartcity.opendata.catalogue.validation import check_dataset, ckan_time
+from smartcity.opendata.catalogue.validation import check_dataset, check_party, ckan_time
 from smartcity.opendata.contracts import (
     Dataset,
     NotAuthorized,
@@ -55,7 +57,8 @@ class SqlCatalogue:
     def __init__(self, store: Store, tenant: str) -> None:
         self._store = store
         self._tenant = tenant
-        self._groups: dict[str, GroupRow] | None = None  # id -> row; they change only by seeding
+        self._groups: dict[str, GroupRow] | None = None  # id -> row, as committed
+        self._generation = 0  # bumped after each committed change of the organisations and groups
         self._lock = threading.Lock()
 
     @property
@@ -71,48 +74,55 @@ class SqlCatalogue:
     # -- reference data -------------------------------------------------------------------------------
 
     def seed(self) -> int:
-        """Add the organisations and groups of ``reference.yaml`` that this tenant lacks; returns how many."""
+        """Add the organisations and groups of ``reference.yaml`` that this tenant lacks; returns how many.
+
+        One that exists (by id or by name) is left as it is, so an operator's edits, renames and deletions of a
+        seeded organisation survive restarts."""
         added = 0
         ctx: WriteContext
-        with self._write() as ctx:
-            rows = ctx.db.run("SELECT name FROM opendata_groups WHERE tenant_id = ?", [ctx.tenant_id]).fetchall()
-            have = {r[0] for r in rows}
-            now = now_ckan()
-            for party in parties():
-                if party.name in have:
-                    continue
-                doc = documents.party_doc(party, now)
-                ctx.db.run(
-                    "INSERT INTO opendata_groups (tenant_id, id, name, is_organization, title, doc) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    [ctx.tenant_id, party.id, party.name, int(party.is_organization), doc["title"], _dumps(doc)],
-                )
-                added += 1
-        with self._lock:
-            self._groups = None
+        try:
+            with self._write() as ctx:
+                rows = ctx.db.run("SELECT id, name FROM opendata_groups WHERE tenant_id = ?", [ctx.tenant_id])
+                have = {value for row in rows.fetchall() for value in row}
+                now = now_ckan()
+                for party in parties():
+                    if party.name in have or party.id in have:
+                        continue
+                    doc = documents.party_doc(party, now)
+                    ctx.db.run(
+                        "INSERT INTO opendata_groups (tenant_id, id, name, is_organization, title, doc) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        [ctx.tenant_id, party.id, party.name, int(party.is_organization), doc["title"], _dumps(doc)],
+                    )
+                    added += 1
+        finally:
+            self._forget_groups()
         if added:
             log.info("seeded %d organisations and groups into the catalogue of tenant %r", added, self._tenant)
         return added
 
-    def _all_groups(self, ctx: WriteContext) -> dict[str, GroupRow]:
+    def _forget_groups(self) -> None:
         with self._lock:
-            cached = self._groups
+            self._groups = None
+            self._generation += 1
+
+    def _all_groups(self, ctx: WriteContext) -> dict[str, GroupRow]:
+        """Every organisation and group (deleted ones too), cached between changes."""
+        with self._lock:
+            cached, generation = self._groups, self._generation
         if cached is not None:
             return cached
-        rows = ctx.db.run(
-            "SELECT id, name, is_organization, title, doc FROM opendata_groups WHERE tenant_id = ? ORDER BY name",
-            [ctx.tenant_id],
-        ).fetchall()
-        loaded = {r[0]: GroupRow(r[0], r[1], bool(r[2]), r[3], orjson.loads(r[4])) for r in rows}
+        loaded = _load_groups(ctx)
         with self._lock:
-            self._groups = loaded
+            if self._generation == generation:  # not changed meanwhile: the rows read are still current
+                self._groups = loaded
         return loaded
 
     def _refs(self, ctx: WriteContext, organizations: bool) -> dict[str, str]:
-        """id and name -> id, of the organisations or of the groups."""
+        """id and name -> id, of the active organisations or of the active groups."""
         out: dict[str, str] = {}
         for row in self._all_groups(ctx).values():
-            if row.is_organization == organizations:
+            if row.is_organization == organizations and row.doc.get("state", "active") == "active":
                 out[row.id] = row.id
                 out[row.name] = row.id
         return out
@@ -200,9 +210,11 @@ class SqlCatalogue:
             resource_docs=documents.resources(given, old, dataset_id, modified),
         )
 
-    def _save(self, ctx: WriteContext, pk: int | None, doc: dict[str, Any]) -> None:
+    def _save(
+        self, ctx: WriteContext, pk: int | None, doc: dict[str, Any], rows: Mapping[str, GroupRow] | None = None
+    ) -> None:
         db, tid = ctx.db, ctx.tenant_id
-        rows = self._all_groups(ctx)
+        rows = self._all_groups(ctx) if rows is None else rows
         org = rows[doc["owner_org"]]
         groups = [rows[g["id"]] for g in doc["groups"]]
         vis = _visibility(doc)
@@ -349,7 +361,7 @@ class SqlCatalogue:
 
     # -- organisations, groups, tags, licences --------------------------------------------------------
 
-    def _parties(self, is_org: bool) -> list[dict[str, Any]]:
+    def _parties(self, is_org: bool, include_deleted: bool = False) -> list[dict[str, Any]]:
         ctx: WriteContext
         with self._read() as ctx:
             rows = self._all_groups(ctx)
@@ -363,7 +375,7 @@ class SqlCatalogue:
             )
         out = []
         for row in rows.values():
-            if row.is_organization == is_org:
+            if row.is_organization == is_org and (include_deleted or row.doc.get("state", "active") == "active"):
                 out.append({**row.doc, "package_count": int(counts.get(row.name, 0))})
         return sorted(out, key=lambda d: d["name"])
 
@@ -375,8 +387,10 @@ class SqlCatalogue:
         found = self._parties(False)
         return found if all_fields else [d["name"] for d in found]
 
-    def _show_party(self, id_or_name: str, is_org: bool, include_datasets: bool) -> dict[str, Any]:
-        for doc in self._parties(is_org):
+    def _show_party(
+        self, id_or_name: str, is_org: bool, include_datasets: bool, include_deleted: bool
+    ) -> dict[str, Any]:
+        for doc in self._parties(is_org, include_deleted):
             if id_or_name in (doc["id"], doc["name"]):
                 if include_datasets:
                     field = "organization" if is_org else "groups"
@@ -385,11 +399,135 @@ class SqlCatalogue:
                 return doc
         raise NotFound("Organization not found" if is_org else "Group not found")
 
-    def show_organization(self, id_or_name: str, *, include_datasets: bool = False) -> dict[str, Any]:
-        return self._show_party(id_or_name, True, include_datasets)
+    def show_organization(
+        self, id_or_name: str, *, include_datasets: bool = False, include_deleted: bool = False
+    ) -> dict[str, Any]:
+        """An organisation by id or name; a deleted one only with ``include_deleted`` (publishers)."""
+        return self._show_party(id_or_name, True, include_datasets, include_deleted)
 
-    def show_group(self, id_or_name: str, *, include_datasets: bool = False) -> dict[str, Any]:
-        return self._show_party(id_or_name, False, include_datasets)
+    def show_group(
+        self, id_or_name: str, *, include_datasets: bool = False, include_deleted: bool = False
+    ) -> dict[str, Any]:
+        """A group by id or name; a deleted one only with ``include_deleted`` (publishers)."""
+        return self._show_party(id_or_name, False, include_datasets, include_deleted)
+
+    # -- organisations and groups: writes -------------------------------------------------------------
+
+    def create_organization(self, data: Mapping[str, Any], *, user: str) -> dict[str, Any]:
+        return self._create_party(data, True, user)
+
+    def update_organization(self, data: Mapping[str, Any], *, user: str) -> dict[str, Any]:
+        return self._update_party(data, True, user)
+
+    def patch_organization(self, data: Mapping[str, Any], *, user: str) -> dict[str, Any]:
+        return self._patch_party(data, True, user)
+
+    def delete_organization(self, id_or_name: str, *, user: str) -> None:
+        self._patch_party({"id": id_or_name, "state": "deleted"}, True, user)
+
+    def create_group(self, data: Mapping[str, Any], *, user: str) -> dict[str, Any]:
+        return self._create_party(data, False, user)
+
+    def update_group(self, data: Mapping[str, Any], *, user: str) -> dict[str, Any]:
+        return self._update_party(data, False, user)
+
+    def patch_group(self, data: Mapping[str, Any], *, user: str) -> dict[str, Any]:
+        return self._patch_party(data, False, user)
+
+    def delete_group(self, id_or_name: str, *, user: str) -> None:
+        self._patch_party({"id": id_or_name, "state": "deleted"}, False, user)
+
+    def _create_party(self, data: Mapping[str, Any], is_org: bool, user: str) -> dict[str, Any]:
+        fields = check_party(data, is_organization=is_org)
+        ctx: WriteContext
+        try:
+            with self._write() as ctx:
+                rows = _load_groups(ctx)
+                _name_free(rows, fields["name"], None)
+                party_id = fields.get("id") or str(uuid.uuid4())
+                if party_id in rows:
+                    raise ValidationFailed("That id is already in use.", {"id": ["That id is already in use."]})
+                doc = documents.party_document(fields, party_id=party_id, is_organization=is_org, created=now_ckan())
+                try:
+                    ctx.db.run(
+                        "INSERT INTO opendata_groups (tenant_id, id, name, is_organization, title, doc) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        [ctx.tenant_id, party_id, doc["name"], int(is_org), doc["title"], _dumps(doc)],
+                    )
+                except StoreConflict as exc:  # created meanwhile by another request
+                    raise ValidationFailed(NAME_IN_USE, {"name": [NAME_IN_USE]}) from exc
+        finally:
+            self._forget_groups()
+        log.info("%s %s created by %r", doc["type"], doc["name"], user)
+        return {**doc, "package_count": 0}
+
+    def _update_party(self, data: Mapping[str, Any], is_org: bool, user: str) -> dict[str, Any]:
+        key = data.get("id") or data.get("name")
+        if not isinstance(key, str) or not key:
+            raise ValidationFailed("Missing value", {"id": ["Missing value"]})
+        ctx: WriteContext
+        try:
+            with self._write() as ctx:
+                rows = _load_groups(ctx)
+                before = _party_row(rows, key, is_org)
+                fields = check_party({**data, "id": before.id}, is_organization=is_org)
+                _name_free(rows, fields["name"], before.id)
+                doc = documents.party_document(
+                    fields, party_id=before.id, is_organization=is_org, created=before.doc["created"]
+                )
+                if doc["state"] == "deleted" and before.doc.get("state", "active") != "deleted":
+                    self._check_deletable(ctx, before)
+                try:
+                    ctx.db.run(
+                        "UPDATE opendata_groups SET name = ?, title = ?, doc = ? WHERE tenant_id = ? AND id = ?",
+                        [doc["name"], doc["title"], _dumps(doc), ctx.tenant_id, before.id],
+                    )
+                except StoreConflict as exc:  # the new name was taken meanwhile by another request
+                    raise ValidationFailed(NAME_IN_USE, {"name": [NAME_IN_USE]}) from exc
+                after = GroupRow(before.id, doc["name"], is_org, doc["title"], doc)
+                self._restate_datasets(ctx, before, {**rows, before.id: after})
+                count = ctx.db.run(
+                    "SELECT count(*) FROM opendata_dataset_terms WHERE tenant_id = ? AND field = ? AND value = ? "
+                    "AND visibility = 2",
+                    [ctx.tenant_id, "organization" if is_org else "groups", doc["name"]],
+                ).fetchone()
+        finally:
+            self._forget_groups()
+        log.info("%s %s updated by %r (state %s)", doc["type"], doc["name"], user, doc["state"])
+        return {**doc, "package_count": int(count[0])}
+
+    def _patch_party(self, data: Mapping[str, Any], is_org: bool, user: str) -> dict[str, Any]:
+        key = data.get("id") or data.get("name")
+        if not isinstance(key, str) or not key:
+            raise ValidationFailed("Missing value", {"id": ["Missing value"]})
+        current = self._show_party(key, is_org, False, True)
+        merged = {**current, **{k: v for k, v in data.items() if k != "id"}, "id": current["id"]}
+        if "extras" not in data:
+            merged["extras"] = [{"key": e["key"], "value": e["value"]} for e in current.get("extras", [])]
+        return self._update_party(merged, is_org, user)
+
+    def _check_deletable(self, ctx: WriteContext, party: GroupRow) -> None:
+        """CKAN 2.10 (``ckan.auth.create_unowned_dataset`` off, its default) refuses to delete an organisation
+        while it owns datasets that are not deleted (drafts and private ones included)."""
+        if not party.is_organization:
+            return
+        for doc in _datasets_of(ctx, party):
+            if doc["state"] != "deleted":
+                message = "Organization cannot be deleted while it still has datasets"
+                raise ValidationFailed(message, {"message": [message]})
+
+    def _restate_datasets(self, ctx: WriteContext, before: GroupRow, rows: Mapping[str, GroupRow]) -> None:
+        """Carry an organisation's or group's change into its datasets' dictionaries, terms and index entries.
+        A deleted group loses its datasets, as CKAN deletes its memberships."""
+        after = rows[before.id]
+        for pk, doc in _datasets_of(ctx, before, with_pk=True):
+            if before.is_organization:
+                doc["organization"] = documents.short_org(after)
+            elif after.doc["state"] == "deleted":
+                doc["groups"] = [g for g in doc["groups"] if g["id"] != before.id]
+            else:
+                doc["groups"] = [documents.short_group(rows[g["id"]]) for g in doc["groups"]]
+            self._save(ctx, pk, doc, rows)
 
     def tags(self, *, query: str | None = None) -> list[str]:
         """The tags of active public datasets; ``query`` keeps those containing it (folded, so without accents)."""
@@ -418,6 +556,42 @@ class SqlCatalogue:
         with self._read() as ctx:
             rows = self._all_groups(ctx)
         return {row.name: row.title for row in rows.values()}
+
+
+NAME_IN_USE = "Group name already exists in database"  # CKAN's message, for organisations too
+
+
+def _load_groups(ctx: WriteContext) -> dict[str, GroupRow]:
+    rows = ctx.db.run(
+        "SELECT id, name, is_organization, title, doc FROM opendata_groups WHERE tenant_id = ? ORDER BY name",
+        [ctx.tenant_id],
+    ).fetchall()
+    return {r[0]: GroupRow(r[0], r[1], bool(r[2]), r[3], orjson.loads(r[4])) for r in rows}
+
+
+def _party_row(rows: Mapping[str, GroupRow], id_or_name: str, is_org: bool) -> GroupRow:
+    for row in rows.values():
+        if row.is_organization == is_org and id_or_name in (row.id, row.name):
+            return row
+    raise NotFound("Organization was not found." if is_org else "Group was not found.")
+
+
+def _name_free(rows: Mapping[str, GroupRow], name: str, own_id: str | None) -> None:
+    """Organisations and groups share one namespace (CKAN keeps both in its group table), deleted ones too."""
+    if any(row.name == name and row.id != own_id for row in rows.values()):
+        raise ValidationFailed(NAME_IN_USE, {"name": [NAME_IN_USE]})
+
+
+def _datasets_of(ctx: WriteContext, party: GroupRow, *, with_pk: bool = False) -> list[Any]:
+    """The datasets (any state) of an organisation (by id) or in a group (by name), as (pk, doc) or docs."""
+    field, value = ("owner_org", party.id) if party.is_organization else ("groups", party.name)
+    rows = ctx.db.run(
+        "SELECT d.pk, d.doc FROM opendata_dataset_terms t JOIN opendata_datasets d ON d.pk = t.dataset_pk "
+        "WHERE t.tenant_id = ? AND t.field = ? AND t.value = ? ORDER BY d.pk",
+        [ctx.tenant_id, field, value],
+    ).fetchall()
+    docs = [(int(r[0]), orjson.loads(r[1])) for r in rows]
+    return docs if with_pk else [doc for _, doc in docs]
 
 
 def _count(db: Db, tenant_id: int, terms: list[tuple[str, str, int]], delta: int) -> None:

@@ -268,7 +268,7 @@ def _refs(p: Problems, data: Mapping[str, Any], key: str, known: Mapping[str, st
     return ids
 
 
-def _extras(p: Problems, data: Mapping[str, Any]) -> list[dict[str, str]]:
+def _extras(p: Problems, data: Mapping[str, Any], core: frozenset[str] = CORE_FIELDS) -> list[dict[str, str]]:
     raw = data.get("extras")
     if raw is None:
         return []
@@ -282,7 +282,7 @@ def _extras(p: Problems, data: Mapping[str, Any]) -> list[dict[str, str]]:
             p.add("extras", "Each extra needs a key")
             continue
         key = item["key"].strip()
-        if key in CORE_FIELDS:
+        if key in core:
             p.add("extras", f"There is a schema field with the same name: {key}")
         elif key in seen:
             p.add("extras", f"Duplicate key: {key}")
@@ -459,5 +459,70 @@ def check_dataset(
         ids = [r["id"] for r in out["resources"] if "id" in r]
         if len(ids) != len(set(ids)):
             p.add("resources", "Two resources have the same id")
+    p.raise_if_any()
+    return out
+
+
+PARTY_STATES = ("active", "deleted")
+PARTY_FIELDS = frozenset(
+    {
+        "id",
+        "name",
+        "title",
+        "title_translated",
+        "description",
+        "description_translated",
+        "image_url",
+        "image_display_url",
+        "extras",
+        "state",
+        "type",
+        "is_organization",
+        "approval_status",
+        "created",
+        "display_name",
+        "package_count",
+        "packages",
+        "users",
+        "groups",
+        "tags",
+        "num_followers",
+    }
+)
+RESERVED_NAMES = ("new", "edit", "search")  # CKAN's group_name_validator refuses these (they are URL paths)
+
+
+def check_party(data: Mapping[str, Any], *, is_organization: bool) -> dict[str, Any]:
+    """An organisation's or group's own fields (organization_create / group_create), normalised as CKAN's
+    default group schema with ckanext-fluent's ``title_translated``/``description_translated`` in vi and en."""
+    if not isinstance(data, Mapping):
+        raise ValidationFailed("the organization must be an object", {"__root__": ["Must be an object"]})
+    p = Problems()
+    out: dict[str, Any] = {"name": _name(p, data.get("name"))}
+    if out["name"] in RESERVED_NAMES:
+        p.add("name", "That name cannot be used")
+    if data.get("id") not in (None, ""):
+        if not isinstance(data["id"], str) or not _is_uuid(data["id"]):
+            p.add("id", "Must be a UUID")
+        else:
+            out["id"] = data["id"]
+    for field in ("title", "description", "image_url"):
+        out[field] = _text(p, data, field)
+    if out["image_url"] and not out["image_url"].lower().startswith(("http://", "https://")):
+        p.add("image_url", "Please provide a valid URL")
+    out["title_translated"] = _translated(p, data, "title_translated", out["title"])
+    out["description_translated"] = _translated(p, data, "description_translated", out["description"])
+    if not out["title"]:
+        out["title"] = out["title_translated"]["vi"] or out["title_translated"]["en"] or out["name"]
+    if not out["description"]:
+        out["description"] = out["description_translated"]["vi"] or out["description_translated"]["en"]
+    state = data.get("state") or "active"
+    if state not in PARTY_STATES:
+        p.add("state", f"Must be one of: {', '.join(PARTY_STATES)}")
+    out["state"] = state
+    kind = "organization" if is_organization else "group"
+    if data.get("type") not in (None, "", kind):
+        p.add("type", f"Only {kind}s of type {kind} are supported")
+    out["extras"] = _extras(p, data, PARTY_FIELDS)
     p.raise_if_any()
     return out

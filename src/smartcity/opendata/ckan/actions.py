@@ -158,7 +158,9 @@ def organization_list(ctx: ActionContext, params: Mapping[str, Any]) -> list[Any
 def organization_show(ctx: ActionContext, params: Mapping[str, Any]) -> dict[str, Any]:
     """Return an organisation by id or name; ``include_datasets`` adds its public datasets."""
     result: dict[str, Any] = _catalogue(ctx).show_organization(
-        p.required(params, "id"), include_datasets=p.boolean(params, "include_datasets", False)
+        p.required(params, "id"),
+        include_datasets=p.boolean(params, "include_datasets", False),
+        include_deleted=ctx.may_write,
     )
     return result
 
@@ -173,9 +175,70 @@ def group_list(ctx: ActionContext, params: Mapping[str, Any]) -> list[Any]:
 def group_show(ctx: ActionContext, params: Mapping[str, Any]) -> dict[str, Any]:
     """Return a group by id or name; ``include_datasets`` adds its public datasets."""
     result: dict[str, Any] = _catalogue(ctx).show_group(
-        p.required(params, "id"), include_datasets=p.boolean(params, "include_datasets", False)
+        p.required(params, "id"),
+        include_datasets=p.boolean(params, "include_datasets", False),
+        include_deleted=ctx.may_write,
     )
     return result
+
+
+@action("organization_create", write=True)
+def organization_create(ctx: ActionContext, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Create an organisation (a city department; publishers only): ``name`` (lowercase letters, digits, ``-``
+    and ``_``, 2 to 100 characters), ``title``, ``description``, ``image_url``, ``title_translated`` and
+    ``description_translated`` in vi and en, ``extras``. Returns the created organisation."""
+    result: dict[str, Any] = _catalogue(ctx).create_organization(params, user=ctx.user)
+    return result
+
+
+@action("organization_update", write=True)
+def organization_update(ctx: ActionContext, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Replace an organisation's fields (publishers only); its datasets show the change at once."""
+    result: dict[str, Any] = _catalogue(ctx).update_organization(params, user=ctx.user)
+    return result
+
+
+@action("organization_patch", write=True)
+def organization_patch(ctx: ActionContext, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Change the given fields of an organisation, keeping the others (publishers only)."""
+    result: dict[str, Any] = _catalogue(ctx).patch_organization(params, user=ctx.user)
+    return result
+
+
+@action("organization_delete", write=True)
+def organization_delete(ctx: ActionContext, params: Mapping[str, Any]) -> None:
+    """Delete an organisation (its state becomes ``deleted``; publishers only). Refused with a Validation Error
+    while it still owns datasets that are not deleted, as CKAN 2.10 does."""
+    _catalogue(ctx).delete_organization(p.required(params, "id"), user=ctx.user)
+
+
+@action("group_create", write=True)
+def group_create(ctx: ActionContext, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Create a group (a theme; publishers only): the same fields as ``organization_create``. Datasets join it
+    through their own ``groups``."""
+    result: dict[str, Any] = _catalogue(ctx).create_group(params, user=ctx.user)
+    return result
+
+
+@action("group_update", write=True)
+def group_update(ctx: ActionContext, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Replace a group's fields (publishers only); its datasets show the change at once."""
+    result: dict[str, Any] = _catalogue(ctx).update_group(params, user=ctx.user)
+    return result
+
+
+@action("group_patch", write=True)
+def group_patch(ctx: ActionContext, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Change the given fields of a group, keeping the others (publishers only)."""
+    result: dict[str, Any] = _catalogue(ctx).patch_group(params, user=ctx.user)
+    return result
+
+
+@action("group_delete", write=True)
+def group_delete(ctx: ActionContext, params: Mapping[str, Any]) -> None:
+    """Delete a group (its state becomes ``deleted`` and its datasets leave it, as CKAN 2.10 does; publishers
+    only)."""
+    _catalogue(ctx).delete_group(p.required(params, "id"), user=ctx.user)
 
 
 # -- tags, licences, status, help ---------------------------------------------------------------------------------

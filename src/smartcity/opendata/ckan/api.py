@@ -56,10 +56,12 @@ async def request_data(request: Request, found: Action) -> dict[str, Any]:
 
 def _audit_details(request: Request, name: str, result: Any) -> None:
     details: dict[str, Any] = {"action": name}
+    noun = name.partition("_")[0]
+    prefix = noun if noun in ("organization", "group") else "dataset"
     if isinstance(result, dict):
         for key in ("id", "name"):
             if isinstance(result.get(key), str):
-                details[f"dataset_{key}"] = result[key]
+                details[f"{prefix}_{key}"] = result[key]
     request.state.audit_details = details
 
 

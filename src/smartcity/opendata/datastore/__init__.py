@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from smartcity.opendata.datastore.store import TableStore
+from smartcity.web import background
 from smartcity.web import errors as web_errors
 
 PREFIX = "/datastore/"
@@ -23,7 +25,6 @@ def install(app: FastAPI) -> None:
     """Fill ``app.state.opendata.datastore`` and mount the downloads (after the catalogue, before the CKAN API)."""
     from smartcity.opendata.ckan.envelope import platform_error
     from smartcity.opendata.datastore import api
-    from smartcity.opendata.datastore.store import TableStore
 
     settings = app.state.settings
     runtime = app.state.opendata
@@ -36,3 +37,19 @@ def install(app: FastAPI) -> None:
     if not any(prefix == PREFIX for prefix, _ in web_errors.FAMILIES):
         web_errors.FAMILIES.insert(0, (PREFIX, platform_error))  # CKAN's envelope, as the Action API's errors
     app.include_router(api.router())
+    background.register(app, _Closer(runtime.datastore))
+
+
+class _Closer:
+    """Closes the datastore's own connections when the app stops (the platform's store closes after it)."""
+
+    name = "datastore connections"
+
+    def __init__(self, datastore: TableStore) -> None:
+        self.datastore = datastore
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        self.datastore.engine.close()

@@ -55,6 +55,9 @@ class Engine:
     def __init__(self, store: Store) -> None:
         self.store = store
 
+    def close(self) -> None:
+        """Release what the engine holds beyond the platform's store (nothing, unless overridden)."""
+
     def execute(self, db: Any, stmt: Stmt) -> Any:
         return db.conn.execute(render(stmt, self.name), stmt.params)
 
@@ -178,6 +181,15 @@ class SqliteEngine(Engine):
         super().__init__(store)
         self._readonly: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Close the idle read-only connections of ``datastore_search_sql`` (at shutdown)."""
+        while True:
+            try:
+                conn = self._readonly.get_nowait()
+            except queue.Empty:
+                return
+            conn.close()
 
     def column_type(self, kind: str) -> str:
         return F.SQLITE_TYPES[kind]
