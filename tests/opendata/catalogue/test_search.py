@@ -116,3 +116,26 @@ def test_deleted_datasets_leave_the_index(filled: SqlCatalogue) -> None:
     assert "flood" not in filled.search(SearchQuery(facet_fields=("groups",))).facets["groups"]
     filled.patch_dataset({"id": "muc-nuoc", "state": "active"}, user="p")
     assert names(filled, q="muc nuoc") == ["muc-nuoc"]
+
+
+def test_narrowed_facets_follow_every_kind_of_edit(filled: SqlCatalogue) -> None:
+    """The facets of a filtered or text search are read from each hit's own terms (PostgreSQL keeps them as an
+    array beside the terms table): they follow updates, patches, private datasets and values with colons."""
+    fields = ("groups", "tags", "res_format")
+    narrowed = SearchQuery(fq=(("groups", "environment"),), facet_fields=fields)
+    assert filled.search(narrowed).facets["res_format"] == {"CSV": 2, "Parquet": 1}
+    shown = filled.show_dataset("muc-nuoc")
+    odd = {"url": "https://example.invalid/muc-nuoc.xyz", "name": "Khác", "format": "vnd:hcmc:x"}
+    filled.patch_dataset({"id": "muc-nuoc", "resources": [*shown["resources"], odd]}, user="p")
+    assert filled.search(narrowed).facets["res_format"] == {"CSV": 2, "Parquet": 1, "vnd:hcmc:x": 1}
+    assert names(filled, fq=(("res_format", "vnd:hcmc:x"),)) == ["muc-nuoc"]
+    assert names(filled, fq=(("res_format", "vnd"),)) == []  # the whole value, not the part before a colon
+    text = filled.search(SearchQuery(q="muc nuoc", facet_fields=("res_format",))).facets["res_format"]
+    assert text == {"CSV": 1, "vnd:hcmc:x": 1}
+    filled.update_dataset({**filled.show_dataset("muc-nuoc"), "groups": [{"name": "flood"}]}, user="p")
+    assert filled.search(narrowed).count == 1
+    assert filled.search(narrowed).facets["groups"] == {"environment": 1}
+    public = filled.search(SearchQuery(fq=(("groups", "transport"),), facet_fields=("tags",)))
+    assert public.count == 1 and "nội bộ" not in public.facets["tags"]
+    private = filled.search(SearchQuery(fq=(("groups", "transport"),), facet_fields=("tags",), include_private=True))
+    assert private.count == 2 and private.facets["tags"]["nội bộ"] == 1

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from smartcity.hub.store import Store
+from smartcity.hub.store import Store, open_store
+from smartcity.hub.store.postgres import drop_database
 from smartcity.opendata.catalogue.reference import licenses, parties
 from smartcity.opendata.catalogue.repository import SqlCatalogue
 from smartcity.opendata.contracts import NotAuthorized, NotFound, SearchQuery, ValidationFailed
+from tests.conftest import PG_BASE
 from tests.opendata.catalogue.support import air_quality, car_parks, flood
 
 
@@ -208,3 +213,34 @@ def test_each_tenant_has_its_own_catalogue(store: Store) -> None:
     assert other.show_dataset("chat-luong-khong-khi")["title"] == "Quận 1"
     assert [d["title"] for d in other.search(SearchQuery(q="quan 1")).results] == ["Quận 1"]
     assert city.search(SearchQuery(q="quan 1")).count == 0
+
+
+@pytest.fixture
+def own_pg_store() -> Iterator[Store]:
+    """A PostgreSQL database of its own (the test changes its schema)."""
+    url = f"{PG_BASE}/smartcity_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    store = open_store(url)
+    try:
+        yield store
+    finally:
+        store.close()
+        drop_database(url)
+
+
+@pytest.mark.postgres
+def test_the_postgres_terms_array_is_filled_for_datasets_made_before_it(own_pg_store: Store) -> None:
+    """Migration 0022 copies each existing dataset's terms into its new array: filters keep finding them."""
+    pg_store = own_pg_store
+    catalogue = SqlCatalogue(pg_store, "")
+    catalogue.seed()
+    for data in (air_quality(), car_parks(), flood()):
+        catalogue.create_dataset(data, user="p")
+    with pg_store.transaction(write=True) as db:  # back to the schema before 0022
+        db.run("DROP INDEX opendata_datasets_terms")
+        db.run("ALTER TABLE opendata_datasets DROP COLUMN terms")
+        db.run("DELETE FROM schema_migrations WHERE version = 22")
+    assert pg_store.migrate() == ["0022_opendata_terms_array.sql"]
+    found = catalogue.search(SearchQuery(fq=(("groups", "environment"), ("res_format", "Parquet"))))
+    assert [d["name"] for d in found.results] == ["chat-luong-khong-khi"]
+    facets = catalogue.search(SearchQuery(fq=(("groups", "environment"),), facet_fields=("organization",))).facets
+    assert facets == {"organization": {"so-tai-nguyen-va-moi-truong": 1, "trung-tam-chong-ngap": 1}}

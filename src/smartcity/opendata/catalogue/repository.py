@@ -261,8 +261,8 @@ class SqlCatalogue:
             db.run(
                 "UPDATE opendata_datasets SET search = CASE WHEN ? THEN "
                 "setweight(to_tsvector('simple', ?), 'A') || setweight(to_tsvector('simple', ?), 'B') || "
-                "setweight(to_tsvector('simple', ?), 'C') END WHERE pk = ?",
-                [vis > 0, title, tags, body, pk],
+                "setweight(to_tsvector('simple', ?), 'C') END, terms = ? WHERE pk = ?",
+                [vis > 0, title, tags, body, sorted(search.term_key(f, v) for f, v in new), pk],
             )
         else:
             db.run("DELETE FROM opendata_search WHERE rowid = ?", [pk])

@@ -4,6 +4,11 @@ SQLite ranks with FTS5's bm25 (title 10, tags 4, the rest 1); PostgreSQL with ``
 ``tsvector`` ('simple' configuration, GIN index). Both see the same folded words (:mod:`.folding`), so a query
 with or without diacritics finds the same datasets. Facet counts are computed by the database (one query for
 every asked field, limited per field with a window function); over the whole catalogue they read one index.
+
+Filters and the facets of a narrowed search read a dataset's terms (organisation, groups, tags, formats, ...):
+SQLite from the ``opendata_dataset_terms`` table (one index range per filter, each hit's terms by primary key);
+PostgreSQL from the dataset's own ``terms`` array ('field:value', GIN index), one containment test for all the
+filters and the hits' arrays unnested for the facets, which on PostgreSQL is several times faster than the joins.
 """
 
 from __future__ import annotations
@@ -28,6 +33,11 @@ SORTS = {
 }
 MAX_QUERY_WORDS = 32
 Fragment = tuple[str, list[Any]]
+
+
+def term_key(field: str, value: str) -> str:
+    """How a term is kept in PostgreSQL's ``terms`` array: field names hold no colon, so the first one splits."""
+    return f"{field}:{value}"
 
 
 def visible(alias: str, include_private: bool) -> str:
@@ -63,12 +73,18 @@ class Plan:
         if self.text and self.postgres:
             self.where.append("d.search @@ tq")
         self.filtered = False
+        self.terms: list[str] = []  # PostgreSQL: the terms every hit has
         for field, value in query.fq:
             self._filter(tenant_id, field, value)
+        if self.terms:
+            self.where.append("d.terms @> ?")
+            self.params.append(sorted(set(self.terms)))
 
     def _filter(self, tenant_id: int, field: str, value: str) -> None:
         self.filtered = True
-        if field in TERM_FIELDS:
+        if field in TERM_FIELDS and self.postgres:
+            self.terms.append(term_key(field, value))
+        elif field in TERM_FIELDS:
             self.where.append(  # the datasets with the term, from the filter index
                 "d.pk IN (SELECT t.dataset_pk FROM opendata_dataset_terms t WHERE t.tenant_id = ? AND t.field = ? "
                 "AND t.value = ?)"
@@ -88,8 +104,9 @@ class Plan:
         else:
             raise SearchError(f"cannot filter on the field {field!r}")
 
-    def sql(self) -> str:
-        return f"FROM {self.source} WHERE {' AND '.join(self.where)}"
+    def sql(self, join: str = "") -> str:
+        """FROM and WHERE; ``join`` is added to the FROM (this module's own SQL text, never a value)."""
+        return f"FROM {self.source}{join} WHERE {' AND '.join(self.where)}"
 
     def order(self, sort: Sequence[tuple[str, str]]) -> str:
         keys: list[str] = []
@@ -132,7 +149,15 @@ def facets(plan: Plan, query: SearchQuery, tenant_id: int) -> dict[str, dict[str
     if not fields:
         return out
     in_sql, in_params = f"t.field IN ({', '.join('?' for _ in fields)})", list(fields)
-    if plan.text or plan.filtered:
+    if (plan.text or plan.filtered) and plan.postgres:  # the hits' own term arrays, unnested
+        source = (
+            f"(SELECT split_part(u.term, ':', 1) AS field, substr(u.term, strpos(u.term, ':') + 1) AS value "
+            f"{plan.sql(' CROSS JOIN unnest(d.terms) AS u(term)')}) t"
+        )
+        params = [*plan.params, *in_params]
+        where = in_sql
+        counted = "count(*)"
+    elif plan.text or plan.filtered:
         join = "JOIN" if plan.postgres else "CROSS JOIN"  # SQLite: the hits drive
         source = f"(SELECT d.pk {plan.sql()}) h {join} opendata_dataset_terms t ON t.dataset_pk = h.pk"
         params = [*plan.params, *in_params]
