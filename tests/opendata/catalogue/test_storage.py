@@ -244,3 +244,27 @@ def test_the_postgres_terms_array_is_filled_for_datasets_made_before_it(own_pg_s
     assert [d["name"] for d in found.results] == ["chat-luong-khong-khi"]
     facets = catalogue.search(SearchQuery(fq=(("groups", "environment"),), facet_fields=("organization",))).facets
     assert facets == {"organization": {"so-tai-nguyen-va-moi-truong": 1, "trung-tam-chong-ngap": 1}}
+
+
+def test_the_sqlite_term_numbers_are_filled_for_datasets_made_before_them(tmp_path: object) -> None:
+    """Migration 0022 (SQLite) numbers the terms of existing datasets: filters and facets keep finding them."""
+    store = open_store(f"sqlite:///{tmp_path}/before.db")
+    try:
+        catalogue = SqlCatalogue(store, "")
+        catalogue.seed()
+        for data in (air_quality(), car_parks(), flood()):
+            catalogue.create_dataset(data, user="p")
+        with store.transaction(write=True) as db:  # back to the schema before 0022
+            db.run("DROP TABLE opendata_dataset_term_ids")
+            db.run("DROP TABLE opendata_terms")
+            db.run("DELETE FROM schema_migrations WHERE version = 22")
+        assert store.migrate() == ["0022_opendata_term_ids.sql"]
+        found = catalogue.search(SearchQuery(fq=(("groups", "environment"), ("res_format", "Parquet"))))
+        assert [d["name"] for d in found.results] == ["chat-luong-khong-khi"]
+        query = SearchQuery(fq=(("groups", "environment"),), facet_fields=("organization",))
+        facets = catalogue.search(query).facets
+        assert facets == {"organization": {"so-tai-nguyen-va-moi-truong": 1, "trung-tam-chong-ngap": 1}}
+        catalogue.create_dataset(flood(name="trieu-cuong", title="Triều cường"), user="p")  # numbers reused
+        assert catalogue.search(query).facets["organization"]["trung-tam-chong-ngap"] == 2
+    finally:
+        store.close()

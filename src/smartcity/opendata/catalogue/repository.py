@@ -248,6 +248,19 @@ class SqlCatalogue:
             [(tid, pk, field, value, vis) for field, value in new],
         )
         _count(db, tid, [(field, value, vis) for field, value in new], 1)
+        if db.dialect.name != "postgresql":  # SQLite: the same terms as numbers (see search.py)
+            keys = [(tid, field, value) for field, value in new]
+            db.many(
+                "INSERT INTO opendata_terms (tenant_id, field, value) VALUES (?, ?, ?) "
+                "ON CONFLICT (tenant_id, field, value) DO NOTHING",
+                keys,
+            )
+            db.run("DELETE FROM opendata_dataset_term_ids WHERE dataset_pk = ?", [pk])
+            db.many(
+                "INSERT INTO opendata_dataset_term_ids (dataset_pk, term_id) SELECT ?, id FROM opendata_terms "
+                "WHERE tenant_id = ? AND field = ? AND value = ?",
+                [(pk, *key) for key in keys],
+            )
         try:
             db.many(
                 "INSERT INTO opendata_resources (tenant_id, id, dataset_pk) VALUES (?, ?, ?)",
@@ -317,6 +330,7 @@ class SqlCatalogue:
         ctx: WriteContext
         with self._read() as ctx:
             plan = search.Plan(ctx.db, ctx.tenant_id, query)
+            search.prepare(plan)
             total = search.count(plan)
             docs = search.page(plan, query.sort, query.rows, query.start) if query.rows > 0 else []
             counts = search.facets(plan, query, ctx.tenant_id)

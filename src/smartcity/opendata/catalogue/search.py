@@ -6,8 +6,8 @@ with or without diacritics finds the same datasets. Facet counts are computed by
 every asked field, limited per field with a window function); over the whole catalogue they read one index.
 
 Filters and the facets of a narrowed search read a dataset's terms (organisation, groups, tags, formats, ...):
-SQLite from the ``opendata_dataset_terms`` table (one index range per filter, each hit's terms by primary key);
-PostgreSQL from the dataset's own ``terms`` array ('field:value', GIN index), one containment test for all the
+SQLite as numbers (``opendata_terms`` numbers each term, ``opendata_dataset_term_ids`` holds a dataset's numbers:
+one index range per filter, each hit's numbers by primary key, grouped as integers); PostgreSQL from the dataset's own ``terms`` array ('field:value', GIN index), one containment test for all the
 filters and the hits' arrays unnested for the facets, which on PostgreSQL is several times faster than the joins.
 """
 
@@ -85,9 +85,9 @@ class Plan:
         if field in TERM_FIELDS and self.postgres:
             self.terms.append(term_key(field, value))
         elif field in TERM_FIELDS:
-            self.where.append(  # the datasets with the term, from the filter index
-                "d.pk IN (SELECT t.dataset_pk FROM opendata_dataset_terms t WHERE t.tenant_id = ? AND t.field = ? "
-                "AND t.value = ?)"
+            self.where.append(  # the datasets with the term's number, from the filter index
+                "d.pk IN (SELECT i.dataset_pk FROM opendata_dataset_term_ids i WHERE i.term_id = "
+                "(SELECT k.id FROM opendata_terms k WHERE k.tenant_id = ? AND k.field = ? AND k.value = ?))"
             )
             self.params += [tenant_id, field, value]
         elif field in ("name", "id"):
@@ -125,6 +125,14 @@ class Plan:
         return ", ".join(keys)
 
 
+def prepare(plan: Plan) -> None:
+    """PostgreSQL, in the search's own transaction: read a narrowed search's hits through the GIN indexes. The
+    planner costs a containment or text match per row as cheap as an equality and often prefers reading the whole
+    table, which measured four times slower than the bitmap scan (benchmarks/opendata_search.py)."""
+    if plan.postgres and (plan.text or plan.terms):
+        plan.db.run("SET LOCAL enable_seqscan = off")
+
+
 def count(plan: Plan) -> int:
     row = plan.db.run(f"SELECT count(*) {plan.sql()}", plan.params).fetchone()
     return int(row[0]) if row else 0
@@ -149,21 +157,24 @@ def facets(plan: Plan, query: SearchQuery, tenant_id: int) -> dict[str, dict[str
     if not fields:
         return out
     in_sql, in_params = f"t.field IN ({', '.join('?' for _ in fields)})", list(fields)
-    if (plan.text or plan.filtered) and plan.postgres:  # the hits' own term arrays, unnested
+    if (plan.text or plan.filtered) and plan.postgres:  # the hits' own term arrays unnested, counted, then split
         source = (
-            f"(SELECT split_part(u.term, ':', 1) AS field, substr(u.term, strpos(u.term, ':') + 1) AS value "
-            f"{plan.sql(' CROSS JOIN unnest(d.terms) AS u(term)')}) t"
+            "(SELECT split_part(c.term, ':', 1) AS field, substr(c.term, strpos(c.term, ':') + 1) AS value, c.n AS n "
+            f"FROM (SELECT u.term AS term, count(*) AS n {plan.sql(' CROSS JOIN unnest(d.terms) AS u(term)')} "
+            "GROUP BY u.term OFFSET 0) c) t"  # OFFSET 0: the fields are picked after counting, not per row
         )
         params = [*plan.params, *in_params]
         where = in_sql
-        counted = "count(*)"
-    elif plan.text or plan.filtered:
-        join = "JOIN" if plan.postgres else "CROSS JOIN"  # SQLite: the hits drive
-        source = f"(SELECT d.pk {plan.sql()}) h {join} opendata_dataset_terms t ON t.dataset_pk = h.pk"
+        counted = "sum(t.n)"
+    elif plan.text or plan.filtered:  # SQLite: the hits drive, each hit's term numbers counted, then named
+        source = (
+            "(SELECT k.field AS field, k.value AS value, c.n AS n FROM (SELECT i.term_id AS term_id, count(*) AS n "
+            f"FROM (SELECT d.pk {plan.sql()}) h CROSS JOIN opendata_dataset_term_ids i ON i.dataset_pk = h.pk "
+            "GROUP BY i.term_id) c CROSS JOIN opendata_terms k ON k.id = c.term_id) t"
+        )
         params = [*plan.params, *in_params]
-        # SQLite: read each hit's terms in one range of the primary key, the fields filtered after (unary +)
-        where = in_sql if plan.postgres else "+" + in_sql
-        counted = "count(*)"
+        where = in_sql
+        counted = "sum(t.n)"
     else:  # the whole catalogue: the counters kept by every write
         source = "opendata_facet_counts t"
         params = [tenant_id, *in_params]
