@@ -65,6 +65,11 @@ def test_filters_combine_with_and(filled: SqlCatalogue) -> None:
     assert names(filled, fq=(("name", "muc-nuoc"),)) == ["muc-nuoc"]
     assert names(filled, fq=(("type", "harvest"),)) == []
     assert names(filled, q="khong khi", fq=(("frequency", "continuous"),)) == []
+    assert names(filled, fq=(("tags", "never-used"), ("groups", "environment"))) == []  # a term nobody has
+    assert filled.search(SearchQuery(fq=(("tags", "never-used"),), facet_fields=("groups",))).facets == {"groups": {}}
+    # the rarer term drives on SQLite, whichever comes first; the answer is the same
+    both = (("groups", "environment"), ("organization", "trung-tam-chong-ngap"))
+    assert names(filled, fq=both) == names(filled, fq=both[::-1]) == ["muc-nuoc"]
     with pytest.raises(SearchError):
         filled.search(SearchQuery(fq=(("author", "x"),)))
 

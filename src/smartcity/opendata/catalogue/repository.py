@@ -330,10 +330,7 @@ class SqlCatalogue:
         ctx: WriteContext
         with self._read() as ctx:
             plan = search.Plan(ctx.db, ctx.tenant_id, query)
-            search.prepare(plan)
-            total = search.count(plan)
-            docs = search.page(plan, query.sort, query.rows, query.start) if query.rows > 0 else []
-            counts = search.facets(plan, query, ctx.tenant_id)
+            total, docs, counts = search.run(plan, query, ctx.tenant_id)
         return SearchResult(total, [orjson.loads(d) for d in docs], counts)
 
     def show_resource(self, resource_id: str, *, include_private: bool = False) -> Resource:

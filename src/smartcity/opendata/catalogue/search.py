@@ -5,16 +5,20 @@ SQLite ranks with FTS5's bm25 (title 10, tags 4, the rest 1); PostgreSQL with ``
 with or without diacritics finds the same datasets. Facet counts are computed by the database (one query for
 every asked field, limited per field with a window function); over the whole catalogue they read one index.
 
-Filters and the facets of a narrowed search read a dataset's terms (organisation, groups, tags, formats, ...):
-SQLite as numbers (``opendata_terms`` numbers each term, ``opendata_dataset_term_ids`` holds a dataset's numbers:
-one index range per filter, each hit's numbers by primary key, grouped as integers); PostgreSQL from the dataset's own ``terms`` array ('field:value', GIN index), one containment test for all the
-filters and the hits' arrays unnested for the facets, which on PostgreSQL is several times faster than the joins.
+Filters and the facets of a narrowed search read a dataset's terms (organisation, groups, tags, formats, ...).
+SQLite keeps them as numbers (``opendata_terms`` numbers each term, ``opendata_dataset_term_ids`` holds a
+dataset's numbers): one index range per filter, and the facets group integers. PostgreSQL keeps them on the dataset
+as a ``terms`` array ('field:value', GIN index): one containment test for all the filters, and the facets unnest
+the hits' arrays. Both measured several times faster than joining a (field, value) table
+(benchmarks/opendata_search.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+
+import orjson
 
 from smartcity.hub.store.sql import Db
 from smartcity.opendata.catalogue.folding import words
@@ -74,22 +78,21 @@ class Plan:
             self.where.append("d.search @@ tq")
         self.filtered = False
         self.terms: list[str] = []  # PostgreSQL: the terms every hit has
+        self.numbered: list[tuple[str, str]] = []  # SQLite: the same, to be numbered
         for field, value in query.fq:
             self._filter(tenant_id, field, value)
         if self.terms:
             self.where.append("d.terms @> ?")
             self.params.append(sorted(set(self.terms)))
+        if self.numbered:
+            self._numbered_filters(tenant_id)
 
     def _filter(self, tenant_id: int, field: str, value: str) -> None:
         self.filtered = True
         if field in TERM_FIELDS and self.postgres:
             self.terms.append(term_key(field, value))
         elif field in TERM_FIELDS:
-            self.where.append(  # the datasets with the term's number, from the filter index
-                "d.pk IN (SELECT i.dataset_pk FROM opendata_dataset_term_ids i WHERE i.term_id = "
-                "(SELECT k.id FROM opendata_terms k WHERE k.tenant_id = ? AND k.field = ? AND k.value = ?))"
-            )
-            self.params += [tenant_id, field, value]
+            self.numbered.append((field, value))
         elif field in ("name", "id"):
             self.where.append(f"d.{field} = ?")
             self.params.append(value)
@@ -103,6 +106,33 @@ class Plan:
             self.params.append(2 if value == "public" else 1)
         else:
             raise SearchError(f"cannot filter on the field {field!r}")
+
+    def _numbered_filters(self, tenant_id: int) -> None:
+        """SQLite: without a text query the rarest term's datasets drive (its index range, in any order) and the
+        other terms are looked up per dataset by primary key; with one, the text hits drive and every term is
+        looked up. How many datasets have each term comes from the facet counters."""
+        found: list[tuple[int, int]] = []
+        for field, value in dict.fromkeys(self.numbered):
+            row = self.db.run(
+                "SELECT k.id, (SELECT coalesce(sum(f.n), 0) FROM opendata_facet_counts f WHERE "
+                "f.tenant_id = k.tenant_id AND f.field = k.field AND f.value = k.value) FROM opendata_terms k "
+                "WHERE k.tenant_id = ? AND k.field = ? AND k.value = ?",
+                [tenant_id, field, value],
+            ).fetchone()
+            if row is None:  # no dataset ever had the term
+                self.where.append("1 = 0")
+                return
+            found.append((int(row[1]), int(row[0])))
+        found.sort()
+        if not self.text:
+            self.source = "opendata_dataset_term_ids i0 CROSS JOIN opendata_datasets d ON d.pk = i0.dataset_pk"
+            self.where.append("i0.term_id = ?")
+            self.params.append(found.pop(0)[1])
+        for _, term_id in found:
+            self.where.append(
+                "EXISTS (SELECT 1 FROM opendata_dataset_term_ids i WHERE i.dataset_pk = d.pk AND i.term_id = ?)"
+            )
+            self.params.append(term_id)
 
     def sql(self, join: str = "") -> str:
         """FROM and WHERE; ``join`` is added to the FROM (this module's own SQL text, never a value)."""
@@ -123,6 +153,42 @@ class Plan:
             keys.append(f"{column} {direction.upper()}")
         keys.append("d.pk DESC")
         return ", ".join(keys)
+
+
+def run(plan: Plan, query: SearchQuery, tenant_id: int) -> tuple[int, list[str], dict[str, dict[str, int]]]:
+    """The number of hits, one page of their documents (JSON text) and the facets.
+
+    A narrowed search on SQLite finds its hits once, in order, as primary keys: the count is their number, the
+    page their slice, and the facets count their terms (SQLite would otherwise evaluate the filters and the text
+    match three times, once per query). Elsewhere each part is its own query: PostgreSQL through the GIN indexes
+    (:func:`prepare`), the whole catalogue through its ordered index and the facet counters."""
+    if (plan.text or plan.filtered) and not plan.postgres:
+        keys = hit_keys(plan, query.sort)
+        shown = keys[query.start : query.start + query.rows] if query.rows > 0 else []
+        return len(keys), documents(plan.db, shown), facets(plan, query, tenant_id, keys)
+    prepare(plan)
+    total = count(plan)
+    docs = page(plan, query.sort, query.rows, query.start) if query.rows > 0 else []
+    return total, docs, facets(plan, query, tenant_id)
+
+
+def hit_keys(plan: Plan, sort: Sequence[tuple[str, str]]) -> list[int]:
+    """Every hit's primary key, in the search's order."""
+    found = plan.db.run(f"SELECT d.pk {plan.sql()} ORDER BY {plan.order(sort)}", plan.params).fetchall()
+    return [int(r[0]) for r in found]
+
+
+def documents(db: Db, keys: Sequence[int]) -> list[str]:
+    """The documents of these datasets, in this order."""
+    if not keys:
+        return []
+    found = dict(
+        db.run(
+            "SELECT pk, doc FROM opendata_datasets WHERE pk IN (SELECT value FROM json_each(?))",
+            [orjson.dumps(list(keys)).decode()],
+        ).fetchall()
+    )
+    return [found[k] for k in keys]
 
 
 def prepare(plan: Plan) -> None:
@@ -147,8 +213,11 @@ def page(plan: Plan, sort: Sequence[tuple[str, str]], rows: int, start: int) -> 
     return [r[0] for r in found]
 
 
-def facets(plan: Plan, query: SearchQuery, tenant_id: int) -> dict[str, dict[str, int]]:
-    """field -> value -> number of hits with it, the most frequent first, ``facet.limit`` per field."""
+def facets(
+    plan: Plan, query: SearchQuery, tenant_id: int, keys: Sequence[int] | None = None
+) -> dict[str, dict[str, int]]:
+    """field -> value -> number of hits with it, the most frequent first, ``facet.limit`` per field. ``keys``:
+    the hits' primary keys when they are known already (SQLite)."""
     fields = list(dict.fromkeys(query.facet_fields))
     unknown = [f for f in fields if f not in FACET_FIELDS]
     if unknown:
@@ -158,8 +227,9 @@ def facets(plan: Plan, query: SearchQuery, tenant_id: int) -> dict[str, dict[str
         return out
     in_sql, in_params = f"t.field IN ({', '.join('?' for _ in fields)})", list(fields)
     if (plan.text or plan.filtered) and plan.postgres:  # the hits' own term arrays unnested, counted, then split
-        source = (
-            "(SELECT split_part(c.term, ':', 1) AS field, substr(c.term, strpos(c.term, ':') + 1) AS value, c.n AS n "
+        source = (  # this module's own SQL text; every value is bound
+            "(SELECT split_part(c.term, ':', 1) AS field, substr(c.term, strpos(c.term, ':') + 1) AS value, "  # noqa: S608
+            "c.n AS n "
             f"FROM (SELECT u.term AS term, count(*) AS n {plan.sql(' CROSS JOIN unnest(d.terms) AS u(term)')} "
             "GROUP BY u.term OFFSET 0) c) t"  # OFFSET 0: the fields are picked after counting, not per row
         )
@@ -167,12 +237,18 @@ def facets(plan: Plan, query: SearchQuery, tenant_id: int) -> dict[str, dict[str
         where = in_sql
         counted = "sum(t.n)"
     elif plan.text or plan.filtered:  # SQLite: the hits drive, each hit's term numbers counted, then named
-        source = (
-            "(SELECT k.field AS field, k.value AS value, c.n AS n FROM (SELECT i.term_id AS term_id, count(*) AS n "
-            f"FROM (SELECT d.pk {plan.sql()}) h CROSS JOIN opendata_dataset_term_ids i ON i.dataset_pk = h.pk "
+        hits, hit_params = (
+            ("(SELECT value AS pk FROM json_each(?))", [orjson.dumps(list(keys)).decode()])
+            if keys is not None
+            else (f"(SELECT d.pk {plan.sql()})", plan.params)
+        )
+        source = (  # this module's own SQL text; every value is bound
+            "(SELECT k.field AS field, k.value AS value, c.n AS n FROM (SELECT i.term_id AS term_id, "  # noqa: S608
+            "count(*) AS n "
+            f"FROM {hits} h CROSS JOIN opendata_dataset_term_ids i ON i.dataset_pk = h.pk "
             "GROUP BY i.term_id) c CROSS JOIN opendata_terms k ON k.id = c.term_id) t"
         )
-        params = [*plan.params, *in_params]
+        params = [*hit_params, *in_params]
         where = in_sql
         counted = "sum(t.n)"
     else:  # the whole catalogue: the counters kept by every write
