@@ -563,9 +563,12 @@ class SqlCatalogue:
 
     def titles(self) -> dict[str, str]:
         """Organisation and group names -> titles (facet display names)."""
-        ctx: WriteContext
-        with self._read() as ctx:
-            rows = self._all_groups(ctx)
+        with self._lock:
+            rows = self._groups  # cached: no transaction needed (every search asks)
+        if rows is None:
+            ctx: WriteContext
+            with self._read() as ctx:
+                rows = self._all_groups(ctx)
         return {row.name: row.title for row in rows.values()}
 
 
