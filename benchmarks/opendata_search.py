@@ -5,7 +5,7 @@
 ``package_search`` over N datasets through HTTP: a real server process (``python -m smartcity serve``) on a
 database filled beforehand, one client sending requests one at a time; p50 and p95 per kind of query (the CKAN
 front page with six facets, free text with and without diacritics, text plus a filter, filters only).
-Target p95 ≤ 30 ms on SQLite. For scale: a published load test of CKAN on data.gov measured package_search at
+Target p95 ≤ 30 ms (on both engines). For scale: a published load test of CKAN on data.gov measured package_search at
 about 1 s mean.
 
 THE DATASETS ARE SYNTHETIC: titles, descriptions and tags are generated from the city's themes, departments and
