@@ -141,3 +141,20 @@ def test_unknown_ids_are_not_found(catalogue: SqlCatalogue) -> None:
         catalogue.delete_group("khong-co", user="a")
     with pytest.raises(NotFound):  # a group is not an organisation
         catalogue.delete_organization("transport", user="a")
+
+
+def test_another_process_sees_a_renamed_department(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two catalogues on one database stand for two API processes: a department renamed through one reaches the
+    other's dataset writes at once and its reads once its copy is older than GROUPS_TTL."""
+    first, second = SqlCatalogue(store, ""), SqlCatalogue(store, "")
+    first.seed()
+    org = first.create_organization(department(), user="a")
+    assert second.titles()["so-du-lich"] == "Sở Du lịch"  # the second process keeps a copy
+    first.patch_organization({"id": org["id"], "name": "so-van-hoa", "title": "Sở Văn hóa"}, user="a")
+    created = second.create_dataset(air_quality(owner_org="so-van-hoa"), user="a")  # the new name, at once
+    assert created["organization"]["title"] == "Sở Văn hóa"
+    with pytest.raises(ValidationFailed):
+        second.create_dataset(air_quality(name="cu", owner_org="so-du-lich"), user="a")
+    monkeypatch.setattr("smartcity.opendata.catalogue.repository.GROUPS_TTL", 0.0)  # the copy has aged
+    assert second.titles()["so-van-hoa"] == "Sở Văn hóa" and "so-du-lich" not in second.titles()
+    assert "so-van-hoa" in second.organizations()

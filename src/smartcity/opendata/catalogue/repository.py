@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -38,6 +39,9 @@ from smartcity.opendata.contracts import (
 
 log = logging.getLogger(__name__)
 MODIFIED_BATCH = 200
+#: seconds a process keeps its copy of the organisations and groups for reads (another process's change shows
+#: within this time; writes always read the table)
+GROUPS_TTL = 5.0
 
 
 def now_ckan() -> str:
@@ -58,6 +62,7 @@ class SqlCatalogue:
         self._store = store
         self._tenant = tenant
         self._groups: dict[str, GroupRow] | None = None  # id -> row, as committed
+        self._groups_read = 0.0  # when (time.monotonic()) they were read
         self._generation = 0  # bumped after each committed change of the organisations and groups
         self._lock = threading.Lock()
 
@@ -106,22 +111,26 @@ class SqlCatalogue:
             self._groups = None
             self._generation += 1
 
-    def _all_groups(self, ctx: WriteContext) -> dict[str, GroupRow]:
-        """Every organisation and group (deleted ones too), cached between changes."""
+    def _all_groups(self, ctx: WriteContext, *, fresh: bool = False) -> dict[str, GroupRow]:
+        """Every organisation and group (deleted ones too). Reads use a copy kept for ``GROUPS_TTL`` seconds
+        (another API process's change shows within that time, this process's at once); writes (``fresh``) read
+        the table in their own transaction, so a dataset never takes a department's old name or title."""
         with self._lock:
-            cached, generation = self._groups, self._generation
-        if cached is not None:
+            cached, generation, read_at = self._groups, self._generation, self._groups_read
+        if not fresh and cached is not None and time.monotonic() - read_at < GROUPS_TTL:
             return cached
+        started = time.monotonic()
         loaded = _load_groups(ctx)
-        with self._lock:
-            if self._generation == generation:  # not changed meanwhile: the rows read are still current
-                self._groups = loaded
+        if not fresh:  # a write's view may hold its own uncommitted changes: never shared
+            with self._lock:
+                if self._generation == generation:  # not changed meanwhile: the rows read are still current
+                    self._groups, self._groups_read = loaded, started
         return loaded
 
     def _refs(self, ctx: WriteContext, organizations: bool) -> dict[str, str]:
         """id and name -> id, of the active organisations or of the active groups."""
         out: dict[str, str] = {}
-        for row in self._all_groups(ctx).values():
+        for row in self._all_groups(ctx, fresh=True).values():
             if row.is_organization == organizations and row.doc.get("state", "active") == "active":
                 out[row.id] = row.id
                 out[row.name] = row.id
@@ -198,7 +207,7 @@ class SqlCatalogue:
         given: list[dict[str, Any]],
         old: Mapping[str, dict[str, Any]],
     ) -> dict[str, Any]:
-        rows = self._all_groups(ctx)
+        rows = self._all_groups(ctx, fresh=True)
         return documents.package(
             fields,
             dataset_id=dataset_id,
@@ -214,7 +223,7 @@ class SqlCatalogue:
         self, ctx: WriteContext, pk: int | None, doc: dict[str, Any], rows: Mapping[str, GroupRow] | None = None
     ) -> None:
         db, tid = ctx.db, ctx.tenant_id
-        rows = self._all_groups(ctx) if rows is None else rows
+        rows = self._all_groups(ctx, fresh=True) if rows is None else rows
         org = rows[doc["owner_org"]]
         groups = [rows[g["id"]] for g in doc["groups"]]
         vis = _visibility(doc)
@@ -563,8 +572,8 @@ class SqlCatalogue:
 
     def titles(self) -> dict[str, str]:
         """Organisation and group names -> titles (facet display names)."""
-        with self._lock:
-            rows = self._groups  # cached: no transaction needed (every search asks)
+        with self._lock:  # every search asks: a copy young enough needs no transaction
+            rows = self._groups if time.monotonic() - self._groups_read < GROUPS_TTL else None
         if rows is None:
             ctx: WriteContext
             with self._read() as ctx:
