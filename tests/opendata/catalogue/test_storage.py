@@ -239,7 +239,7 @@ def test_the_postgres_terms_array_is_filled_for_datasets_made_before_it(own_pg_s
         db.run("DROP INDEX opendata_datasets_terms")
         db.run("ALTER TABLE opendata_datasets DROP COLUMN terms")
         db.run("DELETE FROM schema_migrations WHERE version = 22")
-    assert pg_store.migrate() == ["0022_opendata_terms_array.sql"]
+    assert pg_store.migrate() == ["0022_opendata_search_terms.sql"]
     found = catalogue.search(SearchQuery(fq=(("groups", "environment"), ("res_format", "Parquet"))))
     assert [d["name"] for d in found.results] == ["chat-luong-khong-khi"]
     facets = catalogue.search(SearchQuery(fq=(("groups", "environment"),), facet_fields=("organization",))).facets
@@ -258,7 +258,7 @@ def test_the_sqlite_term_numbers_are_filled_for_datasets_made_before_them(tmp_pa
             db.run("DROP TABLE opendata_dataset_term_ids")
             db.run("DROP TABLE opendata_terms")
             db.run("DELETE FROM schema_migrations WHERE version = 22")
-        assert store.migrate() == ["0022_opendata_term_ids.sql"]
+        assert store.migrate() == ["0022_opendata_search_terms.sql"]
         found = catalogue.search(SearchQuery(fq=(("groups", "environment"), ("res_format", "Parquet"))))
         assert [d["name"] for d in found.results] == ["chat-luong-khong-khi"]
         query = SearchQuery(fq=(("groups", "environment"),), facet_fields=("organization",))

@@ -1,3 +1,4 @@
+-- Migration 0022 on SQLite; PostgreSQL keeps the same terms as an array instead (its own 0022).
 -- SQLite only: a dataset's filter and facet terms coded as integers. opendata_terms numbers each distinct
 -- (tenant, field, value) once (rows are never removed: a catalogue has a few hundred to a few thousand terms);
 -- opendata_dataset_term_ids holds each dataset's term numbers (the same rows as opendata_dataset_terms).

@@ -1,3 +1,4 @@
+-- Migration 0022 on PostgreSQL; SQLite keeps the same terms as numbers instead (its own 0022).
 -- PostgreSQL only: a dataset's filter and facet terms ('field:value', the same rows as opendata_dataset_terms)
 -- kept on the dataset as an array with a GIN index. package_search filters with one containment test
 -- (terms @> '{...}') and counts facets by unnesting the hits' own arrays, instead of joining the terms table once
