@@ -185,7 +185,7 @@ def documents(db: Db, keys: Sequence[int]) -> list[str]:
         return []
     sql = "SELECT pk, doc FROM opendata_datasets WHERE pk " + _in_keys(db)  # noqa: S608 (own SQL text)
     found = dict(db.run(sql, [_keys_param(db, keys)]).fetchall())
-    return [found[k] for k in keys]
+    return [found[k] for k in keys if k in found]  # rows are never removed; a vanished one is left out
 
 
 def _in_keys(db: Db) -> str:
