@@ -6,13 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
-import yaml  # type: ignore[import-untyped]
-
+from smartcity import yamlfiles
 from smartcity.ioc.rules.model import RuleInvalid, RuleSpec, parse_rule
-
-MAX_FILE_BYTES = 1_000_000
+from smartcity.yamlfiles import MAX_FILE_BYTES
 
 
 def demo_directory() -> Path:
@@ -23,21 +20,13 @@ def demo_directory() -> Path:
 def parse_text(text: str, source: str = "<text>") -> list[RuleSpec]:
     """Every rule of a YAML text; an invalid one raises RuleInvalid naming the source, the rule and the field."""
     try:
-        documents = [d for d in yaml.safe_load_all(text) if d is not None]
-    except yaml.YAMLError as exc:
+        found = yamlfiles.items(text, "rules")
+    except yamlfiles.YamlInvalid as exc:
         raise RuleInvalid("", f"{source} is not valid YAML: {exc}") from exc
-    items: list[Any] = []
-    for document in documents:
-        if isinstance(document, Mapping) and "rules" in document and "id" not in document:
-            document = document["rules"]
-        if isinstance(document, list):
-            items.extend(document)
-        else:
-            items.append(document)
     specs: list[RuleSpec] = []
-    for index, item in enumerate(items):
+    for index, item in enumerate(found):
         try:
-            specs.append(parse_rule(_jsonable(item)))
+            specs.append(parse_rule(item))
         except RuleInvalid as exc:
             which = item.get("id") if isinstance(item, Mapping) else None
             raise RuleInvalid(exc.field, f"{source}, rule {which or index + 1}: {exc.detail}") from exc
@@ -51,7 +40,7 @@ def load_directory(directory: Path) -> list[tuple[str, RuleSpec]]:
     """(file name, rule) of every ``*.yaml``/``*.yml`` file of a directory, in name order."""
     out: list[tuple[str, RuleSpec]] = []
     seen: dict[str, str] = {}
-    for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
+    for path in yamlfiles.files(directory):
         if path.stat().st_size > MAX_FILE_BYTES:
             raise RuleInvalid("", f"{path.name} is larger than {MAX_FILE_BYTES} bytes")
         for spec in parse_text(path.read_text(encoding="utf-8"), path.name):
@@ -60,14 +49,3 @@ def load_directory(directory: Path) -> list[tuple[str, RuleSpec]]:
             seen[spec.id] = path.name
             out.append((path.name, spec))
     return out
-
-
-def _jsonable(value: Any) -> Any:
-    """YAML scalars as JSON has them (dates and times as ISO text), keys as text."""
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value

@@ -10,13 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
-import yaml  # type: ignore[import-untyped]
-
+from smartcity import yamlfiles
 from smartcity.opendata.publish.definition import DefinitionInvalid, Publication, parse_publication
-
-MAX_FILE_BYTES = 1_000_000
+from smartcity.yamlfiles import MAX_FILE_BYTES
 
 
 def shipped_directory() -> Path:
@@ -27,22 +24,14 @@ def shipped_directory() -> Path:
 def parse_text(text: str, source: str = "<text>") -> list[Publication]:
     """Every publication of a YAML text; an invalid one raises DefinitionInvalid naming the source and the field."""
     try:
-        documents = [d for d in yaml.safe_load_all(text) if d is not None]
-    except yaml.YAMLError as exc:
+        items = yamlfiles.items(text, "publications")
+    except yamlfiles.YamlInvalid as exc:
         raise DefinitionInvalid(source, f"not valid YAML: {exc}") from exc
-    items: list[Any] = []
-    for document in documents:
-        if isinstance(document, Mapping) and "publications" in document and "id" not in document:
-            document = document["publications"]
-        if isinstance(document, list):
-            items.extend(document)
-        else:
-            items.append(document)
     out: list[Publication] = []
     for index, item in enumerate(items):
         which = item.get("id") if isinstance(item, Mapping) else None
         try:
-            out.append(parse_publication(_jsonable(item), origin=source))
+            out.append(parse_publication(item, origin=source))
         except DefinitionInvalid as exc:
             where = f"{source}, publication {which or index + 1}" + (f", {exc.where}" if exc.where else "")
             raise DefinitionInvalid(where, exc.why) from exc
@@ -55,7 +44,7 @@ def load_directory(directory: Path) -> list[Publication]:
         raise DefinitionInvalid(str(directory), "is not a directory of publication definitions")
     out: list[Publication] = []
     seen: dict[str, str] = {}
-    for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
+    for path in yamlfiles.files(directory):
         if path.stat().st_size > MAX_FILE_BYTES:
             raise DefinitionInvalid(path.name, f"is larger than {MAX_FILE_BYTES} bytes")
         for pub in parse_text(path.read_text(encoding="utf-8"), path.name):
@@ -64,14 +53,3 @@ def load_directory(directory: Path) -> list[Publication]:
             seen[pub.id] = path.name
             out.append(pub)
     return out
-
-
-def _jsonable(value: Any) -> Any:
-    """YAML scalars as JSON has them (dates and times as ISO text), keys as text."""
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
