@@ -26,3 +26,10 @@ def test_the_apps_stop_closes_the_idle_read_only_connections(tmp_path: Path) -> 
             conn.execute("SELECT 1")  # closed by the app's shutdown
     finally:
         store.close()
+
+
+def test_both_engines_implement_every_abstract_operation() -> None:
+    from smartcity.opendata.datastore.engines import Engine, PostgresEngine, SqliteEngine
+
+    assert {"create_table", "many", "match", "run_readonly", "stream"} <= Engine.__abstractmethods__
+    assert not SqliteEngine.__abstractmethods__ and not PostgresEngine.__abstractmethods__

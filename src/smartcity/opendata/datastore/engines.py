@@ -16,6 +16,7 @@ import sqlite3
 import threading
 import time
 import unicodedata
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -47,15 +48,16 @@ def dialect_of(store: Store) -> str:
     return "sqlite" if store.dialect.name == "sqlite" else "postgresql"
 
 
-class Engine:
-    """Resource tables on one engine; every method runs inside a transaction the caller opened (``db``)."""
+class Engine(ABC):
+    """Resource tables on one engine; every method runs inside a transaction the caller opened (``db``).
+    SqliteEngine and PostgresEngine implement the abstract methods."""
 
     name = ""
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a hook; nothing to release unless overridden
         """Release what the engine holds beyond the platform's store (nothing, unless overridden)."""
 
     def execute(self, db: Any, stmt: Stmt) -> Any:
@@ -64,14 +66,14 @@ class Engine:
     def table(self, stmt: Stmt, table: str) -> Stmt:
         return stmt.name(table)
 
-    def column_type(self, kind: str) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def column_type(self, kind: str) -> str: ...
 
-    def value(self, kind: str, value: object, column: str) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    def value(self, kind: str, value: object, column: str) -> Any: ...
 
-    def create_table(self, db: Any, table: str, fields: Sequence[FieldSpec]) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def create_table(self, db: Any, table: str, fields: Sequence[FieldSpec]) -> None: ...
 
     def add_columns(self, db: Any, table: str, new: Sequence[FieldSpec], all_fields: Sequence[FieldSpec]) -> None:
         for spec in new:
@@ -82,27 +84,27 @@ class Engine:
             self.drop_full_text(db, table)
             self.full_text(db, table, all_fields)
 
-    def create_index(self, db: Any, table: str, n: int, columns: Sequence[str], *, unique: bool) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def create_index(self, db: Any, table: str, n: int, columns: Sequence[str], *, unique: bool) -> None: ...
 
-    def drop_table(self, db: Any, table: str) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def drop_table(self, db: Any, table: str) -> None: ...
 
-    def full_text(self, db: Any, table: str, fields: Sequence[FieldSpec]) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def full_text(self, db: Any, table: str, fields: Sequence[FieldSpec]) -> None: ...
 
-    def drop_full_text(self, db: Any, table: str) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def drop_full_text(self, db: Any, table: str) -> None: ...
 
     @contextmanager
     def bulk(self, db: Any, table: str, fields: Sequence[FieldSpec]) -> Iterator[None]:
         """A load into an empty table: the full-text index is rebuilt once after it."""
         yield
 
-    def truncate(self, db: Any, table: str) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def truncate(self, db: Any, table: str) -> None: ...
 
-    def settle(self, table: str, written: int) -> None:
+    def settle(self, table: str, written: int) -> None:  # noqa: B027 - a hook
         """After a committed write of ``written`` rows: refresh what the planner knows of the table."""
 
     def insert_rows(self, db: Any, table: str, columns: Sequence[str], rows: list[list[Any]]) -> None:
@@ -125,25 +127,28 @@ class Engine:
                 stmt.sql(", " if n else "").name(column).sql(" = excluded.").name(column)
         self.many(db, stmt, rows)
 
-    def many(self, db: Any, stmt: Stmt, rows: list[list[Any]]) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def many(self, db: Any, stmt: Stmt, rows: list[list[Any]]) -> None: ...
 
+    @abstractmethod
     def match(self, table: str, q: str, column: str | None) -> Stmt:
         """A condition: the row matches the full-text query ``q`` (over all text columns, or one)."""
-        raise NotImplementedError
+        ...
 
-    def is_conflict(self, exc: Exception) -> bool:
-        raise NotImplementedError
+    @abstractmethod
+    def is_conflict(self, exc: Exception) -> bool: ...
 
+    @abstractmethod
     def run_readonly(
         self, sql: str, tables: Sequence[str], *, timeout: float, max_rows: int
     ) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run an already-checked SELECT read-only, under a time limit; at most ``max_rows + 1`` rows."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def stream(self, stmt: Stmt, size: int) -> Iterator[list[tuple[Any, ...]]]:
         """The rows of a SELECT in batches of ``size``, from a cursor the engine does not read ahead of."""
-        raise NotImplementedError
+        ...
 
 
 def _folded_letters() -> tuple[str, str]:
